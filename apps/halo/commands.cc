@@ -1,0 +1,10 @@
+#include "apps/halo/commands.h"
+
+namespace halo::cli {
+
+void register_commands(CLI::App& app) {
+  // Commands are added here as their floors land (one line each).
+  (void)app;
+}
+
+}  // namespace halo::cli

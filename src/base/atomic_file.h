@@ -1,0 +1,15 @@
+// Atomic file output: results are written to a temporary file in the same directory, flushed to
+// disk and renamed over the target, so a killed run never leaves a half-written result behind.
+#pragma once
+
+#include <filesystem>
+#include <string_view>
+
+namespace halo {
+
+void write_file_atomic(const std::filesystem::path& path, std::string_view content);
+
+// Reads a whole file; a missing or unreadable file is a halo::Error naming it.
+std::string read_file(const std::filesystem::path& path);
+
+}  // namespace halo

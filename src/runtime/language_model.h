@@ -1,0 +1,49 @@
+// What the evaluation floor needs from a model: score continuations of a shared context, and
+// decode greedily. Implementations run a loaded model variant on a backend; tests use fakes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace halo::runtime {
+
+// One multiple-choice document: a context and the continuations to score after it.
+// `context` must not be empty (lm-eval puts a prefix token there when the context string is empty).
+struct ScoreRequest {
+  std::vector<int32_t> context;
+  std::vector<std::vector<int32_t>> continuations;
+};
+
+struct ContinuationScore {
+  // Natural-log probability of each continuation token given everything before it (fp32).
+  std::vector<float> token_logprobs;
+  // The same computed from the logits rounded to bf16 and the log-softmax rounded to bf16, as
+  // lm-eval gets from a bf16 model (spec §0.3 item 5); per token, not yet summed.
+  std::vector<float> token_logprobs_bf16;
+  // Every continuation token was the argmax at its position.
+  bool is_greedy = false;
+};
+
+struct GenerateRequest {
+  std::vector<int32_t> prompt;
+  int max_new_tokens = 0;
+  std::vector<int32_t> stop_token_ids;  // generation ends after emitting one of these
+  // Called after each new token with all tokens generated so far; true stops generation.
+  std::function<bool(std::span<const int32_t> generated)> should_stop;
+};
+
+class LanguageModel {
+ public:
+  virtual ~LanguageModel() = default;
+  // One result per request, one ContinuationScore per continuation, in order.
+  virtual std::vector<std::vector<ContinuationScore>> score(std::span<const ScoreRequest> requests) = 0;
+  // Greedy decoding (ties → lowest token id). Returns the generated ids (stop token included).
+  virtual std::vector<std::vector<int32_t>> generate(std::span<const GenerateRequest> requests) = 0;
+  // A short description for result files ("qwen3 28 layers, lightning at 5").
+  virtual std::string describe() const = 0;
+};
+
+}  // namespace halo::runtime

@@ -1,12 +1,12 @@
 #include "io/checkpoint.h"
 
+#include <fmt/ranges.h>
+
+#include <charconv>
 #include <iterator>
 #include <map>
-#include <charconv>
 #include <utility>
 #include <vector>
-
-#include <fmt/ranges.h>
 
 #include "base/atomic_file.h"
 #include "base/error.h"
@@ -139,7 +139,8 @@ Stage1Run open_stage1_run(const fs::path& dir, std::optional<int> step) {
   const fs::path student_path = dir / "student_config.json";
   run.config = load_model_config(orig_path);
   std::error_code ec;
-  if (fs::exists(student_path, ec)) run.config = apply_student_config(run.config, student_path, orig_path);
+  if (fs::exists(student_path, ec))
+    run.config = apply_student_config(run.config, student_path, orig_path);
 
   const std::map<int, fs::path> checkpoints = checkpoint_dirs(dir);
   if (checkpoints.empty()) fail("{}: no ckpt_N checkpoint directories", dir.string());

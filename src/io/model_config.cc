@@ -36,7 +36,8 @@ class Fields {
     if (v == nullptr) return std::nullopt;
     if (!v->is_number_integer()) bad(key, "an integer");
     // Unsigned JSON integers above INT64_MAX would wrap in get<int64_t>().
-    if (v->is_number_unsigned() && v->get<uint64_t>() > uint64_t(std::numeric_limits<int32_t>::max())) {
+    if (v->is_number_unsigned() &&
+        v->get<uint64_t>() > uint64_t(std::numeric_limits<int32_t>::max())) {
       fail("{}: '{}' = {} is out of range", source_, key, v->get<uint64_t>());
     }
     int64_t value = v->get<int64_t>();
@@ -86,7 +87,8 @@ class Fields {
 };
 
 // rope_scaling (published configs) and rope_parameters (transformers 5) both name the RoPE
-// variant; only the plain one is implemented, and silently ignoring another would give wrong logits.
+// variant; only the plain one is implemented, and silently ignoring another would give wrong
+// logits.
 void check_rope_type(const Fields& f, const std::string& key) {
   const json* v = f.find(key);
   if (v == nullptr) return;
@@ -96,7 +98,8 @@ void check_rope_type(const Fields& f, const std::string& key) {
   if (!type) type = inner.opt_string("type");
   if (!type) fail("{}: '{}' has no rope_type", f.source(), key);
   if (*type != "default") {
-    if (key == "rope_scaling") fail("{}: rope_scaling type '{}' is not supported", f.source(), *type);
+    if (key == "rope_scaling")
+      fail("{}: rope_scaling type '{}' is not supported", f.source(), *type);
     fail("{}: rope_scaling type '{}' is not supported (in '{}')", f.source(), *type, key);
   }
 }
@@ -244,8 +247,8 @@ ModelConfig parse_model_config(const nlohmann::json& object, const std::string& 
   if (const json* params = f.find("rope_parameters")) {
     check_rope_type(f, "rope_parameters");
     Fields inner(*params, source);
-    cfg.rope_theta = inner.opt_number("rope_theta").value_or(
-        f.opt_number("rope_theta").value_or(cfg.rope_theta));
+    cfg.rope_theta = inner.opt_number("rope_theta")
+                         .value_or(f.opt_number("rope_theta").value_or(cfg.rope_theta));
   } else {
     check_rope_type(f, "rope_scaling");
     cfg.rope_theta = f.opt_number("rope_theta").value_or(cfg.rope_theta);

@@ -1,14 +1,14 @@
 #include "io/safetensors.h"
 
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <utility>
-
-#include <fmt/ranges.h>
-#include <nlohmann/json.hpp>
 
 #include "base/atomic_file.h"
 #include "base/bf16.h"
@@ -183,12 +183,14 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path)
     for (const json& dim : *shape_it) {
       std::optional<uint64_t> d = as_u64(dim);
       if (!d) fail("{}: tensor '{}': shape entries must be non-negative integers", file, name);
-      if (*d > uint64_t(INT64_MAX)) fail("{}: tensor '{}': shape entry {} is too large", file, name, *d);
+      if (*d > uint64_t(INT64_MAX))
+        fail("{}: tensor '{}': shape entry {} is too large", file, name, *d);
       shape.push_back(int64_t(*d));
       overflow = overflow || __builtin_mul_overflow(numel, *d, &numel);
     }
     uint64_t expected_bytes = 0;
-    overflow = overflow || __builtin_mul_overflow(numel, uint64_t(dtype_size(*dtype)), &expected_bytes);
+    overflow =
+        overflow || __builtin_mul_overflow(numel, uint64_t(dtype_size(*dtype)), &expected_bytes);
     if (overflow) fail("{}: tensor '{}': shape {} is too large", file, name, shape_string(shape));
 
     std::optional<uint64_t> begin = as_u64((*offsets_it)[0]);
@@ -340,7 +342,9 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Tens
     if (!seen.insert(t->name).second) fail("{}: tensor '{}' given twice", file, printable(t->name));
     uint64_t numel = 1;
     for (int64_t d : t->shape) {
-      if (d < 0) fail("{}: tensor '{}': negative dimension in shape {}", file, t->name, shape_string(t->shape));
+      if (d < 0)
+        fail("{}: tensor '{}': negative dimension in shape {}", file, t->name,
+             shape_string(t->shape));
       numel *= uint64_t(d);
     }
     if (numel != t->values.size()) {
@@ -365,7 +369,8 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Tens
   for (const TensorToWrite* t : sorted) {
     switch (t->dtype) {
       case DType::F32:
-        out.append(reinterpret_cast<const char*>(t->values.data()), t->values.size() * sizeof(float));
+        out.append(reinterpret_cast<const char*>(t->values.data()),
+                   t->values.size() * sizeof(float));
         break;
       case DType::BF16:
       case DType::F16:

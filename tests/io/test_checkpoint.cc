@@ -1,10 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "io/checkpoint.h"
 #include "io_test_util.h"
@@ -18,17 +17,25 @@ using test::TempDir;
 using test::write_text;
 
 json tiny_config() {
-  return json{{"model_type", "qwen3"},        {"hidden_size", 8},   {"intermediate_size", 16},
-              {"num_hidden_layers", 2},       {"num_attention_heads", 2},
-              {"num_key_value_heads", 1},     {"head_dim", 4},      {"vocab_size", 10},
-              {"rope_theta", 10000.0},        {"tie_word_embeddings", true}};
+  return json{{"model_type", "qwen3"},
+              {"hidden_size", 8},
+              {"intermediate_size", 16},
+              {"num_hidden_layers", 2},
+              {"num_attention_heads", 2},
+              {"num_key_value_heads", 1},
+              {"head_dim", 4},
+              {"vocab_size", 10},
+              {"rope_theta", 10000.0},
+              {"tie_word_embeddings", true}};
 }
 
 // Writes a checkpoint whose tensors all hold `marker`, so tests can tell which one was read.
-void write_ckpt(const std::filesystem::path& dir, const std::vector<std::string>& names, float marker) {
+void write_ckpt(const std::filesystem::path& dir, const std::vector<std::string>& names,
+                float marker) {
   std::vector<std::vector<float>> values(names.size(), std::vector<float>(2, marker));
   std::vector<TensorToWrite> tensors;
-  for (size_t i = 0; i < names.size(); ++i) tensors.push_back({names[i], DType::BF16, {2}, values[i]});
+  for (size_t i = 0; i < names.size(); ++i)
+    tensors.push_back({names[i], DType::BF16, {2}, values[i]});
   write_safetensors(dir / "model.safetensors", tensors);
 }
 
@@ -44,7 +51,8 @@ const std::vector<std::string> kStage1Keys = {
 
 void make_run(const TempDir& tmp, const std::vector<int>& steps) {
   write_text(tmp / "orig_config.json", tiny_config().dump());
-  for (int step : steps) write_ckpt(tmp / ("ckpt_" + std::to_string(step)), kStage1Keys, float(step));
+  for (int step : steps)
+    write_ckpt(tmp / ("ckpt_" + std::to_string(step)), kStage1Keys, float(step));
 }
 
 TEST(HfModel, OpensConfigAndWeights) {
@@ -106,8 +114,9 @@ TEST(Stage1Run, RewritingCollisionIsAnError) {
   TempDir tmp;
   write_text(tmp / "orig_config.json", tiny_config().dump());
   write_ckpt(tmp / "ckpt_1", {"model.model.norm.weight", "model.norm.weight"}, 1.0f);
-  EXPECT_TRUE(fails_with([&] { open_stage1_run(tmp.path()); },
-                         {(tmp / "ckpt_1").string(), "'model.norm.weight'", "'model.model.norm.weight'"}));
+  EXPECT_TRUE(
+      fails_with([&] { open_stage1_run(tmp.path()); },
+                 {(tmp / "ckpt_1").string(), "'model.norm.weight'", "'model.model.norm.weight'"}));
 }
 
 TEST(Stage1Run, DefaultStepIsHighestNumericCheckpoint) {
@@ -205,8 +214,8 @@ TEST(Stage1Run, BadStudentConfigIsNamed) {
   EXPECT_TRUE(fails_with([&] { open_stage1_run(tmp.path()); },
                          {"student_config.json", "lightning_scale", "'2'"}));
   write_text(tmp / "student_config.json", "not json");
-  EXPECT_TRUE(fails_with([&] { open_stage1_run(tmp.path()); },
-                         {"student_config.json", "not valid JSON"}));
+  EXPECT_TRUE(
+      fails_with([&] { open_stage1_run(tmp.path()); }, {"student_config.json", "not valid JSON"}));
 }
 
 }  // namespace

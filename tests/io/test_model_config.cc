@@ -1,9 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "io/model_config.h"
 #include "io_test_util.h"
@@ -43,8 +42,11 @@ json transformers5_qwen3() {
 
 // A small config with only the required keys.
 json minimal() {
-  return json{{"hidden_size", 64},         {"intermediate_size", 128}, {"num_hidden_layers", 4},
-              {"num_attention_heads", 4}, {"vocab_size", 100}};
+  return json{{"hidden_size", 64},
+              {"intermediate_size", 128},
+              {"num_hidden_layers", 4},
+              {"num_attention_heads", 4},
+              {"vocab_size", 100}};
 }
 
 ModelConfig parse(const json& j) { return parse_model_config(j, "config.json"); }
@@ -130,13 +132,13 @@ TEST(ModelConfig, OtherRopeTypesAreErrors) {
     json j = published_qwen3();
     j["rope_scaling"] = {{"rope_type", type}, {"factor", 4.0}};
     EXPECT_TRUE(fails_with([&] { parse(j); }, {std::string("config.json: rope_scaling type '") +
-                                                   type + "' is not supported"}));
+                                               type + "' is not supported"}));
     j["rope_scaling"] = {{"type", type}, {"factor", 4.0}};
     EXPECT_TRUE(rejects(j, {std::string("'") + type + "'"}));
     json t5 = transformers5_qwen3();
     t5["rope_parameters"]["rope_type"] = type;
-    EXPECT_TRUE(rejects(t5, {"rope_scaling type '" + std::string(type) + "' is not supported",
-                             "rope_parameters"}));
+    EXPECT_TRUE(rejects(
+        t5, {"rope_scaling type '" + std::string(type) + "' is not supported", "rope_parameters"}));
   }
   json j = published_qwen3();
   j["rope_scaling"] = {{"factor", 4.0}};
@@ -221,7 +223,7 @@ TEST(ModelConfig, HypeNetFieldsExplicit) {
   j["attn_logits_scaling"] = "hype 100";
   ModelConfig c = parse(j);
   EXPECT_EQ(c.mixer_types, (std::vector<MixerKind>{MixerKind::attention, MixerKind::lightning,
-                                                    MixerKind::lightning, MixerKind::attention}));
+                                                   MixerKind::lightning, MixerKind::attention}));
   EXPECT_TRUE(c.lightning.use_qk_norm);
   EXPECT_TRUE(c.lightning.use_output_gate);
   EXPECT_TRUE(c.lightning.use_output_norm);
@@ -291,19 +293,30 @@ TEST(ModelConfig, MixerTypesErrors) {
 }
 
 TEST(ModelConfig, WrongTypesNameTheKey) {
-  const std::vector<std::pair<std::string, json>> cases = {
-      {"hidden_size", "2048"},          {"num_hidden_layers", 2.5},
-      {"num_key_value_heads", true},    {"head_dim", json::array()},
-      {"rms_norm_eps", "1e-6"},         {"rope_theta", "1e6"},
-      {"tie_word_embeddings", 1},       {"lightning_use_qk_norm", "false"},
-      {"lightning_use_output_gate", 0}, {"lightning_use_output_norm", 1},
-      {"lightning_use_rope", "yes"},    {"lightning_nh", "8"},
-      {"lightning_nkv", 1.5},           {"lightning_head_dim", false},
-      {"lightning_use_short_conv", 1},  {"lightning_conv_size", "4"},
-      {"expand_kv_proj", "true"},       {"attn_use_rope", 1},
-      {"attn_use_output_gate", 0},      {"model_type", 3},
-      {"vocab_size", -5},               {"intermediate_size", 0},
-      {"max_position_embeddings", "x"}, {"bos_token_id", "x"}};
+  const std::vector<std::pair<std::string, json>> cases = {{"hidden_size", "2048"},
+                                                           {"num_hidden_layers", 2.5},
+                                                           {"num_key_value_heads", true},
+                                                           {"head_dim", json::array()},
+                                                           {"rms_norm_eps", "1e-6"},
+                                                           {"rope_theta", "1e6"},
+                                                           {"tie_word_embeddings", 1},
+                                                           {"lightning_use_qk_norm", "false"},
+                                                           {"lightning_use_output_gate", 0},
+                                                           {"lightning_use_output_norm", 1},
+                                                           {"lightning_use_rope", "yes"},
+                                                           {"lightning_nh", "8"},
+                                                           {"lightning_nkv", 1.5},
+                                                           {"lightning_head_dim", false},
+                                                           {"lightning_use_short_conv", 1},
+                                                           {"lightning_conv_size", "4"},
+                                                           {"expand_kv_proj", "true"},
+                                                           {"attn_use_rope", 1},
+                                                           {"attn_use_output_gate", 0},
+                                                           {"model_type", 3},
+                                                           {"vocab_size", -5},
+                                                           {"intermediate_size", 0},
+                                                           {"max_position_embeddings", "x"},
+                                                           {"bos_token_id", "x"}};
   for (const auto& [key, value] : cases) {
     json j = minimal();
     j[key] = value;
@@ -385,9 +398,9 @@ TEST(ModelConfig, LoadFromFile) {
   json yarn = published_qwen3();
   yarn["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 4.0}};
   write_text(tmp / "yarn" / "config.json", yarn.dump());
-  EXPECT_TRUE(fails_with([&] { load_model_config(tmp / "yarn" / "config.json"); },
-                         {(tmp / "yarn" / "config.json").string() +
-                          ": rope_scaling type 'yarn' is not supported"}));
+  EXPECT_TRUE(fails_with(
+      [&] { load_model_config(tmp / "yarn" / "config.json"); },
+      {(tmp / "yarn" / "config.json").string() + ": rope_scaling type 'yarn' is not supported"}));
 }
 
 }  // namespace

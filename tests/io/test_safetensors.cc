@@ -2,11 +2,10 @@
 
 #include <cmath>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/atomic_file.h"
 #include "base/bf16.h"
@@ -83,7 +82,8 @@ TEST_P(RoundTrip, WriteThenReadGivesTheConvertedValues) {
   EXPECT_EQ((8 + header_len) % 8, 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllDtypes, RoundTrip, ::testing::Values(DType::F32, DType::BF16, DType::F16),
+INSTANTIATE_TEST_SUITE_P(AllDtypes, RoundTrip,
+                         ::testing::Values(DType::F32, DType::BF16, DType::F16),
                          [](const auto& p) { return std::string(dtype_name(p.param)); });
 
 TEST(Safetensors, DtypeNamesAndSizes) {
@@ -121,13 +121,21 @@ TEST(Safetensors, WriterRejectsInconsistentInput) {
   TempDir tmp;
   std::vector<float> v = {1, 2, 3};
   const auto path = tmp / "w.safetensors";
-  EXPECT_TRUE(fails_with([&] { write_safetensors(path, {{"t", DType::F32, {2, 2}, v}}); },
-                         {path.string(), "'t'", "4 elements", "3 values"}));
   EXPECT_TRUE(fails_with(
-      [&] { write_safetensors(path, {{"t", DType::F32, {3}, v}, {"t", DType::BF16, {3}, v}}); },
+      [&] {
+        write_safetensors(path, {{"t", DType::F32, {2, 2}, v}});
+      },
+      {path.string(), "'t'", "4 elements", "3 values"}));
+  EXPECT_TRUE(fails_with(
+      [&] {
+        write_safetensors(path, {{"t", DType::F32, {3}, v}, {"t", DType::BF16, {3}, v}});
+      },
       {path.string(), "'t'", "twice"}));
-  EXPECT_TRUE(fails_with([&] { write_safetensors(path, {{"__metadata__", DType::F32, {3}, v}}); },
-                         {path.string(), "__metadata__"}));
+  EXPECT_TRUE(fails_with(
+      [&] {
+        write_safetensors(path, {{"__metadata__", DType::F32, {3}, v}});
+      },
+      {path.string(), "__metadata__"}));
   EXPECT_FALSE(std::filesystem::exists(path));
 }
 
@@ -207,8 +215,8 @@ TEST(TensorStore, MissingShardIsNamed) {
   write_index(tmp.path(), {{"a", "model-00001-of-00002.safetensors"},
                            {"b", "model-00002-of-00002.safetensors"}});
   EXPECT_TRUE(fails_with([&] { TensorStore::open_directory(tmp.path()); },
-                         {"model.safetensors.index.json", "model-00002-of-00002.safetensors",
-                          "'b'", "does not exist"}));
+                         {"model.safetensors.index.json", "model-00002-of-00002.safetensors", "'b'",
+                          "does not exist"}));
 }
 
 TEST(TensorStore, KeyMappedToShardThatLacksIt) {
@@ -315,7 +323,8 @@ TEST_F(BadFile, OutOfBoundsOffsets) {
                         std::string(16, '\0'));
   EXPECT_TRUE(fails({"'w'", "end before they begin"}));
   write_raw_safetensors(
-      path(), R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[18446744073709551612,18446744073709551616]}})",
+      path(),
+      R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[18446744073709551612,18446744073709551616]}})",
       std::string(16, '\0'));
   EXPECT_TRUE(fails({"'w'"}));
 }
@@ -340,8 +349,8 @@ TEST_F(BadFile, UnsupportedDtype) {
                           std::string(R"({"model.embed_tokens.weight":{"dtype":")") + dtype +
                               R"(","shape":[1],"data_offsets":[0,8]}})",
                           std::string(8, '\0'));
-    EXPECT_TRUE(fails({"tensor 'model.embed_tokens.weight': unsupported dtype '" +
-                       std::string(dtype) + "'"}));
+    EXPECT_TRUE(fails(
+        {"tensor 'model.embed_tokens.weight': unsupported dtype '" + std::string(dtype) + "'"}));
   }
 }
 
@@ -355,11 +364,13 @@ TEST_F(BadFile, MalformedEntries) {
   EXPECT_TRUE(fails({"'w'", "shape"}));
   write_raw_safetensors(path(), R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", data);
   EXPECT_TRUE(fails({"'w'", "shape"}));
-  write_raw_safetensors(path(), R"({"w":{"dtype":"F32","shape":[2.5],"data_offsets":[0,8]}})", data);
+  write_raw_safetensors(path(), R"({"w":{"dtype":"F32","shape":[2.5],"data_offsets":[0,8]}})",
+                        data);
   EXPECT_TRUE(fails({"'w'", "shape"}));
   write_raw_safetensors(path(), R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0]}})", data);
   EXPECT_TRUE(fails({"'w'", "data_offsets"}));
-  write_raw_safetensors(path(), R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,"8"]}})", data);
+  write_raw_safetensors(path(), R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,"8"]}})",
+                        data);
   EXPECT_TRUE(fails({"'w'", "data_offsets"}));
   write_raw_safetensors(path(), R"({"__metadata__":{"format":1}})", data);
   EXPECT_TRUE(fails({"__metadata__", "'format'"}));
@@ -377,8 +388,9 @@ TEST_F(BadFile, ControlCharactersInKeysStayOnOneLine) {
 TEST(Safetensors, SurvivesRandomCorruption) {
   TempDir tmp;
   std::vector<float> v = ramp(12, 0.25f);
-  write_safetensors(tmp / "good.safetensors",
-                    {{"a", DType::F32, {3, 4}, v}, {"b", DType::BF16, {12}, v}, {"c", DType::F16, {2, 6}, v}});
+  write_safetensors(
+      tmp / "good.safetensors",
+      {{"a", DType::F32, {3, 4}, v}, {"b", DType::BF16, {12}, v}, {"c", DType::F16, {2, 6}, v}});
   const std::string good = read_file(tmp / "good.safetensors");
   std::mt19937 rng(1234);
   int loaded = 0, rejected = 0;

@@ -1,0 +1,85 @@
+// The one interface every compute backend implements (DESIGN.md §4): the handful of operations a
+// Qwen3/HypeNet decoder needs. Model and runtime code call only these, so the CPU backend (the
+// readable reference) and the CUDA backend are interchangeable. Tensors are 2-D: rows are tokens,
+// columns are features (heads side by side: column h*head_dim + i is element i of head h).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "backend/tensor.h"
+
+namespace halo::backend {
+
+// Per-head shape of an attention-like mixer.
+struct HeadShape {
+  int heads = 0;     // query heads
+  int kv_heads = 0;  // key/value heads; query head h reads kv head h / (heads / kv_heads)
+  int head_dim = 0;
+};
+
+// Result of scoring one target token at one position.
+struct TokenScore {
+  float logprob = 0;       // log-softmax of the fp32 logits
+  float logprob_bf16 = 0;  // logits rounded to bf16, log-softmax in fp32, result rounded to bf16
+  bool is_argmax = false;  // the target is the (first) maximum of the logits
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+
+  virtual Tensor alloc(int64_t rows, int64_t cols) = 0;  // zero-filled
+  virtual Tensor upload(std::span<const float> values, int64_t rows, int64_t cols) = 0;
+  virtual std::vector<float> download(const Tensor& t) = 0;
+  virtual void copy(const Tensor& src, Tensor& dst) = 0;  // same shape
+
+  // y[M,N] = x[M,K] · w[N,K]ᵀ  (PyTorch nn.Linear without bias).
+  virtual void linear(const Tensor& x, const Tensor& w, Tensor& y) = 0;
+  // out[t,:] = table[ids[t],:]
+  virtual void embedding(std::span<const int32_t> ids, const Tensor& table, Tensor& out) = 0;
+  // RMSNorm over each consecutive group of w.cols() columns: y = w * x / sqrt(mean(x²) + eps).
+  // With w.cols() == head_dim this is Qwen3's per-head q/k norm. y may alias x.
+  virtual void rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& y) = 0;
+  virtual void add(Tensor& x, const Tensor& delta) = 0;  // x += delta
+  // NeoX rotate-half RoPE on every head of x, in place; row t is at position positions[t].
+  virtual void rope(Tensor& x, int head_dim, std::span<const int64_t> positions,
+                    std::span<const float> inv_freq) = 0;
+  virtual void scale_rows(Tensor& x, std::span<const float> factors) = 0;  // x[t,:] *= f[t]
+  virtual void swiglu(const Tensor& gate, const Tensor& up, Tensor& out) = 0;  // silu(g) * u
+  virtual void sigmoid_mul(Tensor& x, const Tensor& gate) = 0;  // x *= sigmoid(gate)
+
+  // Causal softmax attention of q (T rows at positions first_pos..first_pos+T-1) against
+  // k_cache/v_cache rows [0, first_pos + T), which already hold this step's keys and values.
+  virtual void attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
+                         int64_t first_pos, HeadShape shape, Tensor& out) = 0;
+  // Lightning attention (DESIGN.md §3): per head S ← exp(-slope)·S + kᵀv, o = scale·q S, over the
+  // T rows of q/k/v in order, starting from and updating `state` ([heads, head_dim²] rows).
+  // Backends choose the form (recurrent or chunked); both must equal the recurrence.
+  virtual void lightning(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
+                         HeadShape shape, std::span<const float> slopes, float scale,
+                         Tensor& out) = 0;
+
+  // Log-softmax of each logits row, read at targets[row].
+  virtual std::vector<TokenScore> score_targets(const Tensor& logits,
+                                                std::span<const int32_t> targets) = 0;
+  // Index of the first maximum of each logits row.
+  virtual std::vector<int32_t> argmax(const Tensor& logits) = 0;
+};
+
+enum class DeviceKind { cpu, cuda };
+
+struct DeviceSpec {
+  DeviceKind kind = DeviceKind::cpu;
+  int index = 0;
+};
+
+// "cpu", "cuda", "cuda:1" → spec; anything else is a halo::Error naming the flag.
+DeviceSpec parse_device(const std::string& text);
+std::unique_ptr<Backend> make_backend(const DeviceSpec& device);
+
+}  // namespace halo::backend

@@ -1,0 +1,169 @@
+#include "backend/cpu/cpu_backend.h"
+
+#include <cblas.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "base/error.h"
+#include "base/thread_pool.h"
+
+namespace halo::backend {
+
+namespace {
+
+void check_same_shape(const Tensor& a, const Tensor& b, const char* op) {
+  if (a.rows() != b.rows() || a.cols() != b.cols()) {
+    fail("internal: {}: shape [{}, {}] vs [{}, {}]", op, a.rows(), a.cols(), b.rows(), b.cols());
+  }
+}
+
+// Splits `rows` over the pool; small jobs stay on the calling thread.
+template <typename Fn>
+void for_rows(int64_t rows, int64_t work_per_row, Fn fn) {
+  if (rows * work_per_row < 32768) {
+    fn(0, rows);
+    return;
+  }
+  ThreadPool::global().parallel_for(size_t(rows), [&](size_t b, size_t e) {
+    fn(int64_t(b), int64_t(e));
+  });
+}
+
+}  // namespace
+
+Tensor CpuBackend::alloc(int64_t rows, int64_t cols) {
+  size_t n = size_t(rows) * size_t(cols);
+  std::shared_ptr<float[]> storage(new float[n == 0 ? 1 : n]());
+  void* data = storage.get();
+  return Tensor(std::shared_ptr<void>(storage, data), data, DType::f32, rows, cols);
+}
+
+Tensor CpuBackend::upload(std::span<const float> values, int64_t rows, int64_t cols) {
+  if (int64_t(values.size()) != rows * cols) {
+    fail("internal: upload of {} values into [{}, {}]", values.size(), rows, cols);
+  }
+  Tensor t = alloc(rows, cols);
+  std::memcpy(t.data(), values.data(), values.size() * sizeof(float));
+  return t;
+}
+
+std::vector<float> CpuBackend::download(const Tensor& t) {
+  const float* p = f32(t);
+  return std::vector<float>(p, p + t.numel());
+}
+
+void CpuBackend::copy(const Tensor& src, Tensor& dst) {
+  check_same_shape(src, dst, "copy");
+  std::memmove(dst.data(), src.data(), size_t(src.numel()) * sizeof(float));
+}
+
+void CpuBackend::linear(const Tensor& x, const Tensor& w, Tensor& y) {
+  if (x.cols() != w.cols() || y.rows() != x.rows() || y.cols() != w.rows()) {
+    fail("internal: linear [{}, {}] x [{}, {}]ᵀ -> [{}, {}]", x.rows(), x.cols(), w.rows(),
+         w.cols(), y.rows(), y.cols());
+  }
+  if (x.rows() == 0) return;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(x.rows()), int(w.rows()), int(x.cols()),
+              1.0f, f32(x), int(x.cols()), f32(w), int(w.cols()), 0.0f, f32(y), int(y.cols()));
+}
+
+void CpuBackend::embedding(std::span<const int32_t> ids, const Tensor& table, Tensor& out) {
+  if (out.rows() != int64_t(ids.size()) || out.cols() != table.cols()) {
+    fail("internal: embedding output shape");
+  }
+  for (size_t t = 0; t < ids.size(); ++t) {
+    if (ids[t] < 0 || ids[t] >= table.rows()) {
+      fail("token id {} is outside the vocabulary (0-{})", ids[t], table.rows() - 1);
+    }
+    std::memcpy(f32(out) + t * size_t(out.cols()), f32(table) + size_t(ids[t]) * size_t(table.cols()),
+                size_t(table.cols()) * sizeof(float));
+  }
+}
+
+void CpuBackend::rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& y) {
+  check_same_shape(x, y, "rms_norm");
+  const int64_t group = w.cols();
+  if (x.cols() % group != 0) fail("internal: rms_norm group {} does not divide {}", group, x.cols());
+  const int64_t groups = x.numel() / group;
+  const float* weight = f32(w);
+  const float* in = f32(x);
+  float* result = f32(y);
+  for_rows(groups, group, [&](int64_t begin, int64_t end) {
+    for (int64_t g = begin; g < end; ++g) {
+      const float* xi = in + g * group;
+      float* yi = result + g * group;
+      double sum = 0;
+      for (int64_t i = 0; i < group; ++i) sum += double(xi[i]) * xi[i];
+      float inv = 1.0f / std::sqrt(float(sum / double(group)) + eps);
+      for (int64_t i = 0; i < group; ++i) yi[i] = weight[i] * (xi[i] * inv);
+    }
+  });
+}
+
+void CpuBackend::add(Tensor& x, const Tensor& delta) {
+  check_same_shape(x, delta, "add");
+  float* a = f32(x);
+  const float* b = f32(delta);
+  for (int64_t i = 0, n = x.numel(); i < n; ++i) a[i] += b[i];
+}
+
+void CpuBackend::rope(Tensor& x, int head_dim, std::span<const int64_t> positions,
+                      std::span<const float> inv_freq) {
+  const int half = head_dim / 2;
+  if (int64_t(positions.size()) != x.rows() || int(inv_freq.size()) != half) {
+    fail("internal: rope positions/frequencies do not match the tensor");
+  }
+  const int64_t heads = x.cols() / head_dim;
+  for_rows(x.rows(), x.cols(), [&](int64_t begin, int64_t end) {
+    std::vector<float> cos_t(static_cast<size_t>(half)), sin_t(static_cast<size_t>(half));
+    for (int64_t t = begin; t < end; ++t) {
+      // The angle is formed in double: at long positions an fp32 product loses digits that the
+      // reference keeps.
+      for (int i = 0; i < half; ++i) {
+        double angle = double(inv_freq[size_t(i)]) * double(positions[size_t(t)]);
+        cos_t[size_t(i)] = float(std::cos(angle));
+        sin_t[size_t(i)] = float(std::sin(angle));
+      }
+      float* row = f32(x) + t * x.cols();
+      for (int64_t h = 0; h < heads; ++h) {
+        float* v = row + h * head_dim;
+        for (int i = 0; i < half; ++i) {
+          float a = v[i], b = v[i + half];
+          v[i] = a * cos_t[size_t(i)] - b * sin_t[size_t(i)];
+          v[i + half] = b * cos_t[size_t(i)] + a * sin_t[size_t(i)];
+        }
+      }
+    }
+  });
+}
+
+void CpuBackend::scale_rows(Tensor& x, std::span<const float> factors) {
+  if (int64_t(factors.size()) != x.rows()) fail("internal: scale_rows factor count");
+  for (int64_t t = 0; t < x.rows(); ++t) {
+    float* row = f32(x) + t * x.cols();
+    for (int64_t i = 0; i < x.cols(); ++i) row[i] *= factors[size_t(t)];
+  }
+}
+
+void CpuBackend::swiglu(const Tensor& gate, const Tensor& up, Tensor& out) {
+  check_same_shape(gate, up, "swiglu");
+  check_same_shape(gate, out, "swiglu");
+  const float* g = f32(gate);
+  const float* u = f32(up);
+  float* o = f32(out);
+  for_rows(gate.rows(), gate.cols(), [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin * gate.cols(); i < end * gate.cols(); ++i) {
+      o[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+    }
+  });
+}
+
+void CpuBackend::sigmoid_mul(Tensor& x, const Tensor& gate) {
+  check_same_shape(x, gate, "sigmoid_mul");
+  float* a = f32(x);
+  const float* g = f32(gate);
+  for (int64_t i = 0, n = x.numel(); i < n; ++i) a[i] *= 1.0f / (1.0f + std::exp(-g[i]));
+}
+
+}  // namespace halo::backend

@@ -1,0 +1,51 @@
+// The CPU backend: fp32 everywhere, OpenBLAS for the matrix products, the global thread pool for
+// everything split by rows or heads. This is the readable reference that CI runs and that the
+// CUDA backend is checked against, so clarity wins over cleverness here.
+#pragma once
+
+#include "backend/backend.h"
+
+namespace halo::backend {
+
+class CpuBackend final : public Backend {
+ public:
+  std::string name() const override { return "cpu"; }
+
+  Tensor alloc(int64_t rows, int64_t cols) override;
+  Tensor upload(std::span<const float> values, int64_t rows, int64_t cols) override;
+  std::vector<float> download(const Tensor& t) override;
+  void copy(const Tensor& src, Tensor& dst) override;
+
+  void linear(const Tensor& x, const Tensor& w, Tensor& y) override;
+  void embedding(std::span<const int32_t> ids, const Tensor& table, Tensor& out) override;
+  void rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& y) override;
+  void add(Tensor& x, const Tensor& delta) override;
+  void rope(Tensor& x, int head_dim, std::span<const int64_t> positions,
+            std::span<const float> inv_freq) override;
+  void scale_rows(Tensor& x, std::span<const float> factors) override;
+  void swiglu(const Tensor& gate, const Tensor& up, Tensor& out) override;
+  void sigmoid_mul(Tensor& x, const Tensor& gate) override;
+
+  void attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache, int64_t first_pos,
+                 HeadShape shape, Tensor& out) override;
+  void lightning(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state, HeadShape shape,
+                 std::span<const float> slopes, float scale, Tensor& out) override;
+
+  std::vector<TokenScore> score_targets(const Tensor& logits,
+                                        std::span<const int32_t> targets) override;
+  std::vector<int32_t> argmax(const Tensor& logits) override;
+};
+
+// The two forms of lightning attention, exposed so tests can hold them against each other.
+// Both process rows [0, T) of q/k/v for every head and leave the final state in `state`.
+void lightning_recurrent(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
+                         HeadShape shape, std::span<const float> slopes, float scale, Tensor& out);
+void lightning_chunked(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
+                       HeadShape shape, std::span<const float> slopes, float scale, Tensor& out,
+                       int chunk_size);
+
+// fp32 view helpers shared by the CPU kernels.
+inline float* f32(Tensor& t) { return static_cast<float*>(t.data()); }
+inline const float* f32(const Tensor& t) { return static_cast<const float*>(t.data()); }
+
+}  // namespace halo::backend

@@ -1,0 +1,142 @@
+#include "runtime/decoder.h"
+
+#include <cmath>
+#include <numeric>
+
+namespace halo::runtime {
+
+using backend::Tensor;
+
+namespace {
+
+// HypeNet's attn_logits_scaling multiplies q (after RoPE): a constant, or log(t + a) / log(a) at
+// absolute position t ("hype a"), which lets attention sharpen on long contexts.
+std::vector<float> logits_scale_factors(const io::LogitsScaling& scaling,
+                                        std::span<const int64_t> positions) {
+  std::vector<float> factors(positions.size());
+  for (size_t t = 0; t < positions.size(); ++t) {
+    if (scaling.kind == io::LogitsScaling::Kind::constant) {
+      factors[t] = float(scaling.value);
+    } else {
+      factors[t] = float(std::log(double(positions[t]) + scaling.value) / std::log(scaling.value));
+    }
+  }
+  return factors;
+}
+
+}  // namespace
+
+Tensor Decoder::forward(SequenceState& state, std::span<const int32_t> tokens) {
+  const int64_t T = int64_t(tokens.size());
+  const int64_t first_pos = state.length();
+  state.reserve(T);
+  std::vector<int64_t> positions(static_cast<size_t>(T));
+  std::iota(positions.begin(), positions.end(), first_pos);
+
+  Tensor x = backend_.alloc(T, model_.config().hidden_size);
+  backend_.embedding(tokens, model_.embedding(), x);
+  for (int i = 0; i < model_.num_layers(); ++i) {
+    run_layer(i, model_.layer(i, state.variant()), state.layer(i), first_pos, positions, x);
+  }
+  state.advance(T);
+  return x;
+}
+
+Tensor Decoder::logits(const Tensor& residual) {
+  Tensor normed = backend_.alloc(residual.rows(), residual.cols());
+  backend_.rms_norm(residual, model_.final_norm(), float(model_.config().rms_norm_eps), normed);
+  Tensor out = backend_.alloc(residual.rows(), model_.lm_head().rows());
+  backend_.linear(normed, model_.lm_head(), out);
+  return out;
+}
+
+void Decoder::run_layer(int, const model::Layer& layer, LayerState& state, int64_t first_pos,
+                        std::span<const int64_t> positions, Tensor& x) {
+  Tensor n = backend_.alloc(x.rows(), x.cols());
+  backend_.rms_norm(x, layer.weights.mlp.input_norm, layer.rms_norm_eps, n);
+  Tensor mixed = layer.weights.kind == io::MixerKind::attention
+                     ? attention_mixer(layer, state, first_pos, positions, n)
+                     : lightning_mixer(layer, state, positions, n);
+  backend_.add(x, mixed);
+  mlp(layer, x);
+}
+
+Tensor Decoder::attention_mixer(const model::Layer& layer, LayerState& state, int64_t first_pos,
+                                std::span<const int64_t> positions, const Tensor& n) {
+  const model::AttentionWeights& w = layer.weights.attention;
+  const int64_t T = n.rows();
+  Tensor q = backend_.alloc(T, w.q.rows());
+  backend_.linear(n, w.q, q);
+  // Keys and values go straight into this step's rows of the cache.
+  Tensor k = state.k_cache.rows_view(first_pos, T);
+  Tensor v = state.v_cache.rows_view(first_pos, T);
+  backend_.linear(n, w.k, k);
+  backend_.linear(n, w.v, v);
+  backend_.rms_norm(q, w.q_norm, layer.rms_norm_eps, q);
+  backend_.rms_norm(k, w.k_norm, layer.rms_norm_eps, k);
+  if (layer.use_rope) {
+    backend_.rope(q, layer.shape.head_dim, positions, layer.inv_freq);
+    backend_.rope(k, layer.shape.head_dim, positions, layer.inv_freq);
+  }
+  if (layer.logits_scaling.kind != io::LogitsScaling::Kind::none) {
+    backend_.scale_rows(q, logits_scale_factors(layer.logits_scaling, positions));
+  }
+  Tensor o = backend_.alloc(T, q.cols());
+  backend_.attention(q, state.k_cache, state.v_cache, first_pos, layer.shape, o);
+  if (!w.o_gate.empty()) {
+    Tensor gate = backend_.alloc(T, w.o_gate.rows());
+    backend_.linear(n, w.o_gate, gate);
+    backend_.sigmoid_mul(o, gate);
+  }
+  Tensor out = backend_.alloc(T, w.o.rows());
+  backend_.linear(o, w.o, out);
+  return out;
+}
+
+Tensor Decoder::lightning_mixer(const model::Layer& layer, LayerState& state,
+                                std::span<const int64_t> positions, const Tensor& n) {
+  const model::LightningWeights& w = layer.weights.lightning;
+  const int64_t T = n.rows();
+  Tensor q = backend_.alloc(T, w.q.rows());
+  Tensor k = backend_.alloc(T, w.k.rows());
+  Tensor v = backend_.alloc(T, w.v.rows());
+  backend_.linear(n, w.q, q);
+  backend_.linear(n, w.k, k);
+  backend_.linear(n, w.v, v);
+  if (!w.q_norm.empty()) {
+    backend_.rms_norm(q, w.q_norm, layer.rms_norm_eps, q);
+    backend_.rms_norm(k, w.k_norm, layer.rms_norm_eps, k);
+  }
+  if (layer.use_rope) {
+    backend_.rope(q, layer.shape.head_dim, positions, layer.inv_freq);
+    backend_.rope(k, layer.shape.head_dim, positions, layer.inv_freq);
+  }
+  Tensor o = backend_.alloc(T, q.cols());
+  backend_.lightning(q, k, v, state.lightning, layer.shape, layer.slopes, layer.lightning_scale, o);
+  if (!w.o_norm.empty()) backend_.rms_norm(o, w.o_norm, layer.rms_norm_eps, o);
+  if (!w.z.empty()) {
+    Tensor gate = backend_.alloc(T, w.z.rows());
+    backend_.linear(n, w.z, gate);
+    backend_.sigmoid_mul(o, gate);
+  }
+  Tensor out = backend_.alloc(T, w.o.rows());
+  backend_.linear(o, w.o, out);
+  return out;
+}
+
+void Decoder::mlp(const model::Layer& layer, Tensor& x) {
+  const model::MlpWeights& w = layer.weights.mlp;
+  const int64_t T = x.rows();
+  Tensor n = backend_.alloc(T, x.cols());
+  backend_.rms_norm(x, w.post_norm, layer.rms_norm_eps, n);
+  Tensor gate = backend_.alloc(T, w.gate.rows());
+  Tensor up = backend_.alloc(T, w.up.rows());
+  backend_.linear(n, w.gate, gate);
+  backend_.linear(n, w.up, up);
+  backend_.swiglu(gate, up, gate);
+  Tensor down = backend_.alloc(T, x.cols());
+  backend_.linear(gate, w.down, down);
+  backend_.add(x, down);
+}
+
+}  // namespace halo::runtime

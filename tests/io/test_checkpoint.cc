@@ -218,5 +218,31 @@ TEST(Stage1Run, BadStudentConfigIsNamed) {
       fails_with([&] { open_stage1_run(tmp.path()); }, {"student_config.json", "not valid JSON"}));
 }
 
+// The PyTorch-generated fixtures (tests/data/golden) load through these readers as written.
+TEST(GoldenFixtures, ModelsAndRunsLoad) {
+  const std::filesystem::path root = std::filesystem::path(HALO_TEST_DATA) / "golden";
+  int models = 0, runs = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(root / "models")) {
+    HfModel model = open_hf_model(entry.path());
+    EXPECT_EQ(model.config.mixer_types.size(), size_t(model.config.num_layers)) << entry.path();
+    EXPECT_NE(model.tensors.find("model.embed_tokens.weight"), nullptr) << entry.path();
+    ++models;
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(root / "runs")) {
+    Stage1Run run = open_stage1_run(entry.path());
+    EXPECT_EQ(run.step, 1000) << entry.path();
+    EXPECT_NE(run.tensors.find("lm_head.weight"), nullptr) << entry.path();
+    EXPECT_NE(run.tensors.find("model.layers.0.self_attn.q_proj.weight"), nullptr) << entry.path();
+    for (const std::string& name : run.tensors.names()) {
+      EXPECT_EQ(name.find("teacher_layer"), std::string::npos) << name;
+      EXPECT_EQ(name.find("student_layer"), std::string::npos) << name;
+      EXPECT_NE(name.rfind("model.model.", 0), 0u) << name;
+    }
+    ++runs;
+  }
+  EXPECT_GE(models, 1);
+  EXPECT_GE(runs, 1);
+}
+
 }  // namespace
 }  // namespace halo::io

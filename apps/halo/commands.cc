@@ -4,7 +4,7 @@ namespace halo::cli {
 
 void register_commands(CLI::App& app) {
   // Commands are added here as their floors land (one line each).
-  (void)app;
+  add_tokenize_command(app);
 }
 
 }  // namespace halo::cli

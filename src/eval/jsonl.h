@@ -1,0 +1,46 @@
+// Dataset rows from JSON Lines files in the HF row schema. Every problem with a row (bad JSON,
+// missing field, wrong type, bad value) is a one-line halo::Error "FILE:LINE: ...".
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace halo::eval {
+
+// One JSON object at a known file and line; nested objects keep the dotted path for messages.
+class JsonRow {
+ public:
+  JsonRow(const nlohmann::json& value, const std::filesystem::path& file, size_t line,
+          std::string prefix = {});
+
+  std::string string(std::string_view key) const;
+  std::vector<std::string> string_list(std::string_view key) const;
+  JsonRow object(std::string_view key) const;
+
+  const nlohmann::json& json() const { return *value_; }
+  size_t line() const { return line_; }
+  [[noreturn]] void fail(std::string_view message) const;
+
+ private:
+  const nlohmann::json& field(std::string_view key, std::string_view expected) const;
+  std::string path_of(std::string_view key) const;
+
+  const nlohmann::json* value_;
+  const std::filesystem::path* file_;
+  size_t line_;
+  std::string prefix_;
+};
+
+// Calls `row_fn` for every non-blank line of `file`, in order, stopping after `limit` rows.
+// A missing file is an error naming it and pointing at docs/data.md.
+void read_jsonl(const std::filesystem::path& file, std::optional<size_t> limit,
+                const std::function<void(const JsonRow&)>& row_fn);
+
+}  // namespace halo::eval

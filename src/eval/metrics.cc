@@ -1,0 +1,66 @@
+#include "eval/metrics.h"
+
+#include <cmath>
+
+#include "base/bf16.h"
+#include "base/error.h"
+#include "eval/py_string.h"
+
+namespace halo::eval {
+
+double loglikelihood(const runtime::ContinuationScore& score, Precision precision) {
+  if (precision == Precision::bf16) {
+    float sum = 0.0f;  // torch sums a bf16 tensor in fp32 and returns bf16
+    for (float lp : score.token_logprobs_bf16) sum += round_to_bf16(lp);
+    return double(round_to_bf16(sum));
+  }
+  double sum = 0.0;
+  for (float lp : score.token_logprobs) sum += double(lp);
+  return sum;
+}
+
+size_t argmax(std::span<const double> values) {
+  size_t best = 0;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (std::isnan(values[i])) return i;
+    if (values[i] > values[best]) best = i;
+  }
+  return best;
+}
+
+ChoiceOutcome score_multiple_choice(const Doc& doc, std::span<const runtime::ContinuationScore> scores,
+                                    Precision precision) {
+  HALO_CHECK(scores.size() == doc.choices.size(), "model returned {} scores for {} choices", scores.size(),
+             doc.choices.size());
+  ChoiceOutcome out;
+  std::vector<double> normalized;
+  for (size_t i = 0; i < scores.size(); ++i) {
+    double ll = loglikelihood(scores[i], precision);
+    out.loglikelihoods.push_back(ll);
+    // Python len of the choice (code points, no delimiter); float64 division as numpy does.
+    normalized.push_back(ll / double(py::len(doc.choices[i])));
+  }
+  out.prediction = argmax(out.loglikelihoods);
+  out.prediction_norm = argmax(normalized);
+  out.acc = out.prediction == size_t(doc.gold) ? 1.0 : 0.0;
+  out.acc_norm = out.prediction_norm == size_t(doc.gold) ? 1.0 : 0.0;
+  return out;
+}
+
+Aggregate aggregate_mean(std::span<const double> values, bool has_stderr) {
+  Aggregate out;
+  HALO_CHECK(!values.empty(), "no documents to aggregate");
+  double sum = 0.0;
+  for (double v : values) sum += v;
+  double mean = sum / double(values.size());
+  out.value = mean;
+  if (has_stderr && values.size() > 1) {
+    double squares = 0.0;
+    for (double v : values) squares += (v - mean) * (v - mean);
+    double n = double(values.size());
+    out.stderr_value = std::sqrt(squares / (n - 1)) / std::sqrt(n);
+  }
+  return out;
+}
+
+}  // namespace halo::eval

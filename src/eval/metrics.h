@@ -1,0 +1,45 @@
+// Per-document metrics and their aggregation, as lm-eval computes them (spec §1.4, §7.1).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "eval/task.h"
+#include "runtime/language_model.h"
+
+namespace halo::eval {
+
+enum class Precision {
+  bf16,  // lm-eval on a bf16 model: per-token log-probs in bf16, fp32 sum rounded to bf16
+  fp32,  // exact: fp32 per-token log-probs summed in double
+};
+
+// A continuation's log-likelihood under the chosen precision (spec §0.3 item 5).
+double loglikelihood(const runtime::ContinuationScore& score, Precision precision);
+
+// numpy.argmax: the first NaN if any, else the first maximum (ties → lowest index).
+size_t argmax(std::span<const double> values);
+
+struct ChoiceOutcome {
+  std::vector<double> loglikelihoods;
+  size_t prediction = 0;       // argmax of the log-likelihoods
+  size_t prediction_norm = 0;  // argmax of log-likelihood / Python len(choice)
+  double acc = 0;
+  double acc_norm = 0;
+};
+
+ChoiceOutcome score_multiple_choice(const Doc& doc, std::span<const runtime::ContinuationScore> scores,
+                                    Precision precision);
+
+struct Aggregate {
+  double value = 0;
+  std::optional<double> stderr_value;  // none → printed "N/A"
+};
+
+// Mean of the per-document values; stderr = sample standard deviation / sqrt(n) when the metric has
+// one and there is more than one value (lm-eval's mean_stderr).
+Aggregate aggregate_mean(std::span<const double> values, bool has_stderr);
+
+}  // namespace halo::eval

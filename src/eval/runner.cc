@@ -1,0 +1,169 @@
+#include "eval/runner.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+
+#include "base/atomic_file.h"
+#include "base/error.h"
+#include "base/progress.h"
+#include "eval/input_hash.h"
+#include "eval/requests.h"
+
+namespace halo::eval {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void write_sample(const RunOptions& options, const nlohmann::json& line) {
+  if (options.samples) *options.samples << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+}
+
+// Per-document metric values, one vector per metric of the task.
+using MetricColumns = std::vector<std::vector<double>>;
+
+double multiple_choice_metric(const ChoiceOutcome& outcome, const std::string& name) {
+  if (name == "acc") return outcome.acc;
+  if (name == "acc_norm") return outcome.acc_norm;
+  fail("multiple-choice tasks know the metrics acc and acc_norm, not '{}'", name);
+}
+
+MetricColumns run_multiple_choice(const Task& task, const std::vector<Doc>& docs, runtime::LanguageModel& model,
+                                  const Codec& codec, const RunOptions& options, InputHash& hash) {
+  std::vector<BuiltScoreRequest> built;
+  for (const auto& doc : docs) {
+    std::vector<std::string> continuations;
+    for (const auto& choice : doc.choices) continuations.push_back(task.target_delimiter + choice);
+    built.push_back(build_score_request(codec, doc.context, continuations, options.prefix_token));
+    hash.add(built.back().request.context);
+    for (const auto& c : built.back().request.continuations) hash.add(c);
+  }
+
+  MetricColumns columns(task.metrics.size());
+  Progress progress(task.name, docs.size(), options.progress);
+  for (size_t begin = 0; begin < docs.size(); begin += options.score_batch) {
+    size_t end = std::min(docs.size(), begin + options.score_batch);
+    std::vector<runtime::ScoreRequest> batch;
+    for (size_t i = begin; i < end; ++i) batch.push_back(built[i].request);
+    auto scores = model.score(batch);
+    HALO_CHECK(scores.size() == batch.size(), "model returned {} results for {} score requests", scores.size(),
+               batch.size());
+    for (size_t i = begin; i < end; ++i) {
+      ChoiceOutcome outcome = score_multiple_choice(docs[i], scores[i - begin], options.precision);
+      for (size_t m = 0; m < task.metrics.size(); ++m) {
+        columns[m].push_back(multiple_choice_metric(outcome, task.metrics[m].name));
+      }
+      if (options.samples) {
+        std::vector<size_t> continuation_tokens;
+        for (const auto& c : built[i].request.continuations) continuation_tokens.push_back(c.size());
+        write_sample(options, {{"task", task.name},
+                               {"doc_id", i},
+                               {"context", built[i].context},
+                               {"continuations", built[i].continuations},
+                               {"context_tokens", built[i].request.context.size()},
+                               {"continuation_tokens", continuation_tokens},
+                               {"loglikelihoods", outcome.loglikelihoods},
+                               {"gold", docs[i].gold},
+                               {"prediction", outcome.prediction},
+                               {"prediction_norm", outcome.prediction_norm},
+                               {"acc", outcome.acc},
+                               {"acc_norm", outcome.acc_norm}});
+      }
+    }
+    progress.advance(end - begin);
+  }
+  progress.finish();
+  return columns;
+}
+
+MetricColumns run_generation(const Task& task, const std::vector<Doc>& docs, runtime::LanguageModel& model,
+                             const Codec& codec, const RunOptions& options, InputHash& hash) {
+  StopStrings stops(codec, task.generation.until, options.eos_string);
+  std::vector<std::vector<int32_t>> prompts;
+  for (const auto& doc : docs) {
+    prompts.push_back(codec.encode(doc.context, false));
+    hash.add(prompts.back());
+  }
+
+  MetricColumns columns(task.metrics.size());
+  Progress progress(task.name, docs.size(), options.progress);
+  for (size_t begin = 0; begin < docs.size(); begin += options.generate_batch) {
+    size_t end = std::min(docs.size(), begin + options.generate_batch);
+    std::vector<runtime::GenerateRequest> batch;
+    for (size_t i = begin; i < end; ++i) {
+      runtime::GenerateRequest request;
+      request.prompt = prompts[i];
+      request.max_new_tokens = task.generation.max_gen_toks;
+      request.stop_token_ids = options.stop_token_ids;
+      request.should_stop = [&stops](std::span<const int32_t> generated) { return stops.should_stop(generated); };
+      batch.push_back(std::move(request));
+    }
+    auto generated = model.generate(batch);
+    HALO_CHECK(generated.size() == batch.size(), "model returned {} results for {} generation requests",
+               generated.size(), batch.size());
+    for (size_t i = begin; i < end; ++i) {
+      std::string output = stops.output_text(generated[i - begin]);
+      std::vector<double> values = task.score_generation(docs[i], output);
+      nlohmann::json line = {{"task", task.name},
+                             {"doc_id", i},
+                             {"context", docs[i].context},
+                             {"prompt_tokens", prompts[i].size()},
+                             {"generated_tokens", generated[i - begin].size()},
+                             {"output", output},
+                             {"answers", docs[i].answers}};
+      for (size_t m = 0; m < task.metrics.size(); ++m) {
+        columns[m].push_back(values.at(m));
+        line[task.metrics[m].name] = values[m];
+      }
+      write_sample(options, line);
+    }
+    progress.advance(end - begin);
+  }
+  progress.finish();
+  return columns;
+}
+
+}  // namespace
+
+EvalResults run_eval(std::span<const Task* const> tasks, runtime::LanguageModel& model, const Codec& codec,
+                     const RunOptions& options) {
+  auto run_start = std::chrono::steady_clock::now();
+  EvalResults results;
+  results.model_description = model.describe();
+  results.precision = options.precision == Precision::bf16 ? "bf16" : "fp32";
+  results.limit = options.limit;
+  InputHash hash;
+
+  std::vector<const Task*> ordered(tasks.begin(), tasks.end());
+  std::sort(ordered.begin(), ordered.end(), [](const Task* a, const Task* b) { return a->name < b->name; });
+  for (const Task* task : ordered) {
+    auto task_start = std::chrono::steady_clock::now();
+    LoadedDocs loaded = task->load(LoadContext{options.data_dir, &codec, options.limit});
+    HALO_CHECK(!loaded.docs.empty(), "{}: no documents in {}", task->name, task->data_files);
+    hash.add(task->name);
+    for (const auto& file : loaded.files) hash.add(read_file(file));
+
+    MetricColumns columns = task->output_type == OutputType::multiple_choice
+                                ? run_multiple_choice(*task, loaded.docs, model, codec, options, hash)
+                                : run_generation(*task, loaded.docs, model, codec, options, hash);
+    TaskResult result;
+    result.name = task->name;
+    result.version = task->version;
+    result.num_samples = loaded.docs.size();
+    for (size_t m = 0; m < task->metrics.size(); ++m) {
+      Aggregate agg = aggregate_mean(columns[m], task->metrics[m].has_stderr);
+      result.metrics.push_back({task->metrics[m].name, agg.value, agg.stderr_value, true});
+    }
+    result.seconds = seconds_since(task_start);
+    results.tasks.push_back(std::move(result));
+  }
+  hash.add(results.model_description);
+  results.input_hash = hash.value();
+  results.seconds = seconds_since(run_start);
+  return results;
+}
+
+}  // namespace halo::eval

@@ -1,0 +1,137 @@
+// Every task end to end on the fixtures with a fake model (-1 per token, so a choice's
+// log-likelihood is minus its byte count) and scripted generations; expected values by hand.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "eval/registry.h"
+#include "eval/results_io.h"
+#include "eval/runner.h"
+#include "fakes.h"
+#include "table_parser.h"
+
+namespace halo::eval {
+namespace {
+
+const std::filesystem::path kData = std::filesystem::path(HALO_TEST_DATA) / "eval";
+
+std::string reply(const std::string& prompt) {
+  if (prompt.ends_with("applicant:")) return " MEDTRONIC, INC. (Minneapolis)\nnext line";
+  if (prompt.ends_with("device:")) return " Stent\n";                       // gold "Stent " (unstripped): 0
+  if (prompt.ends_with("director:")) return " Jane Doe<|im_end|> trailing";  // EOS id ends it
+  if (prompt.ends_with("France? Answer:")) return " Paris.\nParis is the capital of France, as everyone knows.";
+  if (prompt.ends_with("boil? Answer:")) return " 100 degrees";  // one of two answers: 1/2
+  if (prompt.ends_with("have? Answer:")) return "Stripes!";
+  return " I do not know.";
+}
+
+RunOptions options() {
+  RunOptions o;
+  o.data_dir = kData;
+  o.stop_token_ids = {testing::ByteCodec::kImEnd};
+  o.eos_string = "<|im_end|>";
+  o.progress = false;
+  o.score_batch = 2;     // several batches per task
+  o.generate_batch = 1;
+  return o;
+}
+
+const MetricResult& metric(const EvalResults& r, const std::string& task, const std::string& name) {
+  for (const auto& t : r.tasks) {
+    for (const auto& m : t.metrics) {
+      if (t.name == task && m.name == name) return m;
+    }
+  }
+  throw std::runtime_error("no " + task + " " + name);
+}
+
+TEST(Runner, AllTasksWithAFakeModel) {
+  testing::ByteCodec codec;
+  testing::FakeModel model(codec, reply);
+  std::ostringstream samples;
+  RunOptions opts = options();
+  opts.samples = &samples;
+  opts.limit = 4;  // cuts only ruler_qa_squad (500 → the fixture's 4 questions)
+  auto tasks = resolve_tasks("commonsense,retrieval");
+  EvalResults r = run_eval(tasks, model, codec, opts);
+
+  ASSERT_EQ(r.tasks.size(), 6u);
+  EXPECT_EQ(r.tasks[0].name, "arc_challenge");  // alphabetical
+  EXPECT_EQ(r.tasks[5].name, "swde");
+  // hellaswag: acc per doc [0, 0, 1] (shortest continuation wins; doc 2 ties broken low), acc_norm
+  // [0, 1, 0] (doc 3: " starts pulling up roofing." and " is holding a rubik's cube." tie at -27/26).
+  EXPECT_DOUBLE_EQ(metric(r, "hellaswag", "acc").value, 1.0 / 3.0);
+  EXPECT_DOUBLE_EQ(metric(r, "hellaswag", "acc_norm").value, 1.0 / 3.0);
+  EXPECT_DOUBLE_EQ(*metric(r, "hellaswag", "acc_norm").stderr_value, 1.0 / 3.0);
+  EXPECT_EQ(metric(r, "arc_easy", "acc").value, 0.0);
+  EXPECT_EQ(metric(r, "arc_easy", "acc_norm").value, 1.0);
+  EXPECT_EQ(*metric(r, "arc_easy", "acc_norm").stderr_value, 0.0);
+  EXPECT_EQ(metric(r, "arc_challenge", "acc_norm").value, 1.0);
+  EXPECT_FALSE(metric(r, "arc_challenge", "acc_norm").stderr_value);  // one document
+  EXPECT_EQ(metric(r, "fda", "contains").value, 0.5);
+  EXPECT_EQ(metric(r, "swde", "contains").value, 1.0);
+  EXPECT_EQ(metric(r, "ruler_qa_squad", "4096").value, 0.625);  // (1 + 0 + 1/2 + 1) / 4
+  EXPECT_FALSE(metric(r, "ruler_qa_squad", "4096").stderr_value);
+  EXPECT_EQ(r.model_description, "fake model");
+
+  // The first hellaswag request: context bytes, continuation " " + cleaned ending.
+  const auto& first = model.scored[3];  // arc_challenge (1 doc) and arc_easy (2 docs) come first
+  std::string ctx = "Making tea: How to brew tea. Boil water. Then pour it";
+  EXPECT_EQ(first.context, std::vector<int32_t>(ctx.begin(), ctx.end()));
+  EXPECT_EQ(first.continuations[0].size(), std::string("  Into a cup.").size());
+
+  // One JSON line per document, with the request strings and the prediction.
+  std::vector<nlohmann::json> lines;
+  std::istringstream in(samples.str());
+  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(lines.size(), 13u);
+  EXPECT_EQ(lines[0]["task"], "arc_challenge");
+  EXPECT_EQ(lines[0]["continuations"][1], " roasting");
+  EXPECT_EQ(lines[0]["prediction_norm"], 1);
+  EXPECT_EQ(lines[3]["task"], "fda");
+  EXPECT_EQ(lines[3]["output"], " MEDTRONIC, INC. (Minneapolis)");  // cut at "\n"
+  EXPECT_EQ(lines[5]["loglikelihoods"][3], -6.0);                   // hellaswag doc 0, " Drink"
+  auto& swde = lines.back();
+  EXPECT_EQ(swde["output"], " Jane Doe");
+  EXPECT_EQ(swde["generated_tokens"], 10);  // " Jane Doe" + the EOS id
+
+  // The printed table reads back through layer_analysis.py's regex.
+  auto parsed = testing::parse_lm_eval_table(results_report(r, "pretrained=fake", "16"));
+  ASSERT_EQ(parsed.size(), 6u);
+  EXPECT_EQ(parsed["hellaswag"], (std::vector<std::pair<int, double>>{{0, 0.3333}, {0, 0.3333}}));
+  EXPECT_EQ(parsed["ruler_qa_squad"], (std::vector<std::pair<int, double>>{{4096, 0.625}}));
+}
+
+TEST(Runner, RulerStopsOnlyAtEosAndTheTokenBudget) {
+  testing::ByteCodec codec;
+  testing::FakeModel model(codec, reply);
+  std::ostringstream samples;
+  RunOptions opts = options();
+  opts.samples = &samples;
+  opts.limit = 1;
+  auto tasks = resolve_tasks("ruler_qa_squad");
+  run_eval(tasks, model, codec, opts);
+  auto line = nlohmann::json::parse(samples.str());
+  EXPECT_EQ(line["generated_tokens"], 32);
+  EXPECT_EQ(line["output"], " Paris.\nParis is the capital of ");  // newline kept: no "\n" stop
+}
+
+TEST(Runner, InputHashFollowsDataAndRequests) {
+  testing::ByteCodec codec;
+  testing::FakeModel model(codec, reply);
+  auto tasks = resolve_tasks("arc_easy,fda");
+  RunOptions opts = options();
+  uint64_t a = run_eval(tasks, model, codec, opts).input_hash;
+  EXPECT_EQ(run_eval(tasks, model, codec, opts).input_hash, a);
+  opts.precision = Precision::fp32;  // scoring, not input
+  EXPECT_EQ(run_eval(tasks, model, codec, opts).input_hash, a);
+  opts.limit = 1;
+  EXPECT_NE(run_eval(tasks, model, codec, opts).input_hash, a);
+  testing::ByteCodec merging({"ea"});  // other token ids, same files
+  testing::FakeModel merging_model(merging, reply);
+  opts.limit.reset();
+  EXPECT_NE(run_eval(tasks, merging_model, merging, opts).input_hash, a);
+}
+
+}  // namespace
+}  // namespace halo::eval

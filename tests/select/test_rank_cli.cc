@@ -1,0 +1,108 @@
+// End to end: the `halo rank` binary, its main command, its outputs and its error exits.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+
+#include "base/atomic_file.h"
+#include "sweep_fixture.h"
+
+namespace halo::select {
+namespace {
+namespace fs = std::filesystem;
+
+struct Result {
+  int exit_code;
+  std::string out, err;
+};
+
+// Runs `halo <args>` in `cwd`, capturing stdout and stderr.
+Result halo(const fs::path& cwd, const std::string& args) {
+  const fs::path out = cwd / "stdout.txt", err = cwd / "stderr.txt";
+  const std::string cmd = fmt::format("cd '{}' && '{}' {} >'{}' 2>'{}'", cwd.string(), HALO_BINARY,
+                                      args, out.string(), err.string());
+  const int status = std::system(cmd.c_str());
+  Result r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(out), read_file(err)};
+  fs::remove(out);
+  fs::remove(err);
+  return r;
+}
+
+const std::string kExample = std::string(HALO_SOURCE_DIR) + "/examples/hypenet-2b/sweep.json";
+
+TEST(RankCli, ReadmeMainCommandPrintsThePublished2BLayers) {
+  const fs::path cwd = testing::fresh_dir("cwd");
+  Result r = halo(cwd, "rank --results '" + kExample + "' --select 7");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_NE(r.out.find("Attention layers (k = 7, --select 7): 2, 3, 6, 8, 9, 21, 25\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\nRank | Layer | Value\n-----|-------|----------------\n"
+                       "   1 |     3 | 50.0000000000\n"),
+            std::string::npos);
+  // Without --out, a results file's outputs go to ./<model>_rank/.
+  const fs::path out = cwd / "hypenet-2b-lightning_rank";
+  for (const char* f : {"hypenet-2b-lightning_commonsense_avg.json",
+                        "hypenet-2b-lightning_retrieval_avg.json", "ranking.json",
+                        "hypenet_config.json", "importance.svg", "report.html"}) {
+    EXPECT_TRUE(fs::is_regular_file(out / f)) << f;
+  }
+  const std::string report = read_file(out / "report.html");
+  EXPECT_NE(report.find("data-attention-layers=\"2,3,6,8,9,21,25\""), std::string::npos);
+  EXPECT_EQ(report.find("http://"), report.find("http://www.w3.org/2000/svg"));  // no fetches
+  EXPECT_TRUE(read_file(out / "importance.svg").starts_with("<svg xmlns="));
+}
+
+TEST(RankCli, LogsAndResultsFilePrintTheSameBlock) {
+  const fs::path cwd = testing::fresh_dir("cwd");
+  const fs::path root = testing::reference_dir() / "layer_sweep_hypenet-2b";
+  Result logs = halo(cwd, fmt::format("rank --root '{}' --model hypenet-2b-lightning --out a",
+                                      root.string()));
+  Result file = halo(cwd, "rank --results '" + kExample + "' --out a");
+  ASSERT_EQ(logs.exit_code, 0) << logs.err;
+  ASSERT_EQ(file.exit_code, 0) << file.err;
+  EXPECT_EQ(logs.out, file.out);
+  EXPECT_NE(logs.out.find("Attention layers (k = 7, --ratio 0.25 of 28 layers): 2, 3, 6, 8, 9, 21, 25\n"),
+            std::string::npos);
+}
+
+TEST(RankCli, ErrorsAreOneLineAndExitNonZero) {
+  const fs::path cwd = testing::fresh_dir("cwd");
+  const fs::path root = cwd / "sweep";
+  testing::write_sweep(root, "m", 0.58, 0.75, {0.5, 0.6, 0.55, 0.4}, {0.7, 0.5, 0.6, 0.8});
+  fs::remove(root / "m" / "layer2" / "commonsense_eval.log");
+  Result r = halo(cwd, "rank --root sweep --model m");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "halo: error: sweep/m/layer2/commonsense_eval.log: layer 2: missing "
+                   "commonsense log\n");
+
+  r = halo(cwd, "rank --results '" + kExample + "' --select 3 --ratio 0.5");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("excludes"), std::string::npos) << r.err;
+
+  r = halo(cwd, "rank --results '" + kExample + "' --mode jet");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "halo: error: --mode jet: expected halo or jet-nemotron\n");
+
+  r = halo(cwd, "rank");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--results"), std::string::npos) << r.err;
+}
+
+TEST(RankCli, JetNemotronMode) {
+  const fs::path cwd = testing::fresh_dir("cwd");
+  Result r = halo(cwd, "rank --results '" + kExample + "' --mode jet-nemotron --ratio 0.1 --out o");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // 0.1 * 28 = 2.8 -> 3 layers: the three largest retrieval drops (spec scores 0.0868, 0.0677, 0.0503).
+  EXPECT_NE(r.out.find("Attention layers (k = 3, --ratio 0.1 of 28 layers): 0, 21, 25\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("   1 |     0 | 0.0868000000\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace halo::select

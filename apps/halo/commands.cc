@@ -5,6 +5,7 @@ namespace halo::cli {
 void register_commands(CLI::App& app) {
   // Commands are added here as their floors land (one line each).
   add_tokenize_command(app);
+  add_rank_command(app);
 }
 
 }  // namespace halo::cli

@@ -1,0 +1,190 @@
+// End-to-end tests of the engine commands (info, score, generate, convert) through the real
+// binary: results on the golden fixtures, and one-line errors with a non-zero exit on bad input.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+#include "base/atomic_file.h"
+#include "run_command.h"
+#include "tiny_checkpoint.h"
+
+namespace halo {
+namespace {
+
+using testing::CommandResult;
+
+const std::filesystem::path kGolden = std::filesystem::path(HALO_TEST_DATA) / "golden";
+
+CommandResult halo(const std::vector<std::string>& args) { return testing::run_command(HALO_BINARY, args); }
+
+// A failing command must say one line, naming what is wrong, and exit non-zero without a crash.
+void expect_one_line_error(const CommandResult& r, const std::string& needle) {
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_LT(r.exit_code, 128) << "killed by a signal";
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+}
+
+nlohmann::json golden_case(const std::string& name) {
+  static const nlohmann::json all = nlohmann::json::parse(read_file(kGolden / "cases.json"));
+  for (const auto& c : all["cases"]) {
+    if (c["name"] == name) return c;
+  }
+  throw std::runtime_error("no golden case " + name);
+}
+
+std::string join(const std::vector<int>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  return s;
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override { dir = testing::fresh_temp_dir("cli"); }
+  void TearDown() override { std::filesystem::remove_all(dir); }
+  // A copy of a golden model directory that a test may damage.
+  std::filesystem::path copy_model(const std::string& name) {
+    auto to = dir / name;
+    std::filesystem::copy(kGolden / "models" / name, to, std::filesystem::copy_options::recursive);
+    return to;
+  }
+  std::filesystem::path dir;
+};
+
+TEST_F(Cli, ScoreReproducesGoldenHybrid) {
+  nlohmann::json c = golden_case("r1_c1_L65");
+  CommandResult r = halo({"score", "--model", (kGolden / c["model"].get<std::string>()).string(), "--rnn",
+                          (kGolden / c["rnn"].get<std::string>()).string(), "--convert",
+                          join(c["convert"].get<std::vector<int>>()), "--tokens",
+                          join(c["tokens"].get<std::vector<int>>())});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto out = nlohmann::json::parse(r.out);
+  auto got = out["logprobs"].get<std::vector<double>>();
+  auto expected = c["logprobs"].get<std::vector<double>>();
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], expected[i], 1e-4);
+  EXPECT_EQ(out["tokens"], c["tokens"]);
+}
+
+TEST_F(Cli, GenerateMatchesGoldenGreedy) {
+  nlohmann::json c = golden_case("gen_gqa_untied_orig");
+  CommandResult r = halo({"generate", "--model", (kGolden / c["model"].get<std::string>()).string(), "--tokens",
+                          join(c["generate"]["prompt"].get<std::vector<int>>()), "--max-new-tokens", "8"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["generated_tokens"], c["generate"]["expected"]);
+}
+
+// convert writes the hybrid; loading it back (no --rnn) gives the same scores.
+TEST_F(Cli, ConvertRoundTripsScores) {
+  nlohmann::json c = golden_case("r4_c1_2_L64");
+  std::string model = (kGolden / c["model"].get<std::string>()).string();
+  std::string run = (kGolden / c["rnn"].get<std::string>()).string();
+  std::string convert = join(c["convert"].get<std::vector<int>>());
+  std::string tokens = join(c["tokens"].get<std::vector<int>>());
+  auto out = dir / "hybrid";
+  CommandResult w = halo({"convert", "--model", model, "--rnn", run, "--convert", convert, "--out", out.string()});
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  auto config = nlohmann::json::parse(read_file(out / "config.json"));
+  EXPECT_EQ(config["mixer_types"][1], "lightning-attn");
+  EXPECT_EQ(config["mixer_types"][0], "attn");
+  CommandResult a = halo({"score", "--model", model, "--rnn", run, "--convert", convert, "--tokens", tokens});
+  CommandResult b = halo({"score", "--model", out.string(), "--tokens", tokens});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_EQ(a.out, b.out);
+  CommandResult info = halo({"info", "--model", out.string()});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_NE(info.out.find("1:lightning-attn 2:lightning-attn"), std::string::npos) << info.out;
+}
+
+TEST_F(Cli, InfoShowsModelAndRun) {
+  CommandResult r = halo({"info", "--model", (kGolden / "models/qwen3_gqa_untied").string(), "--rnn",
+                          (kGolden / "runs/r1_gqa_all_on").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("layers 3"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("step 1000"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("qk_norm true"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, TruncatedWeightsFile) {
+  auto model = copy_model("qwen3_gqa_untied");
+  auto file = model / "model.safetensors";
+  std::filesystem::resize_file(file, std::filesystem::file_size(file) / 2);
+  expect_one_line_error(halo({"score", "--model", model.string(), "--tokens", "1,2"}), "model.safetensors");
+}
+
+TEST_F(Cli, HeaderLengthPastEndOfFile) {
+  auto model = copy_model("qwen3_gqa_untied");
+  std::ofstream(model / "model.safetensors", std::ios::binary | std::ios::trunc)
+      .write("\xff\xff\xff\x00\x00\x00\x00\x00{}", 10);
+  expect_one_line_error(halo({"score", "--model", model.string(), "--tokens", "1,2"}), "model.safetensors");
+}
+
+// A hand-made header: `entries` is the JSON body, followed by `data_bytes` zero bytes.
+void write_raw_safetensors(const std::filesystem::path& path, const std::string& entries, size_t data_bytes) {
+  std::string header = entries;
+  uint64_t n = header.size();
+  std::string bytes(reinterpret_cast<const char*>(&n), 8);
+  bytes += header + std::string(data_bytes, '\0');
+  write_file_atomic(path, bytes);
+}
+
+TEST_F(Cli, OverlappingOffsets) {
+  auto model = copy_model("qwen3_gqa_untied");
+  write_raw_safetensors(model / "model.safetensors",
+                        R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+                        12);
+  expect_one_line_error(halo({"score", "--model", model.string(), "--tokens", "1,2"}), "model.safetensors");
+}
+
+TEST_F(Cli, UnknownDtype) {
+  auto model = copy_model("qwen3_gqa_untied");
+  write_raw_safetensors(model / "model.safetensors", R"({"a":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})", 8);
+  expect_one_line_error(halo({"score", "--model", model.string(), "--tokens", "1,2"}), "I64");
+}
+
+TEST_F(Cli, MissingKeyAndShapeMismatch) {
+  auto model = copy_model("qwen3_gqa_untied");
+  auto config = nlohmann::json::parse(read_file(model / "config.json"));
+  config["num_hidden_layers"] = 4;
+  write_file_atomic(model / "config.json", config.dump());
+  expect_one_line_error(halo({"score", "--model", model.string(), "--tokens", "1,2"}), "model.layers.3.");
+  config["num_hidden_layers"] = 3;
+  config["intermediate_size"] = 7;
+  write_file_atomic(model / "config.json", config.dump());
+  expect_one_line_error(halo({"score", "--model", model.string(), "--tokens", "1,2"}), "the config expects");
+}
+
+TEST_F(Cli, FlagAndKeyDisagree) {
+  auto run = dir / "run";
+  std::filesystem::copy(kGolden / "runs/r1_gqa_all_on", run, std::filesystem::copy_options::recursive);
+  auto config = nlohmann::json::parse(read_file(run / "orig_config.json"));
+  config["lightning_use_output_norm"] = false;
+  write_file_atomic(run / "orig_config.json", config.dump());
+  std::filesystem::remove(run / "student_config.json");
+  expect_one_line_error(halo({"score", "--model", (kGolden / "models/qwen3_gqa_untied").string(), "--rnn",
+                              run.string(), "--convert", "1", "--tokens", "1,2"}),
+                        "o_norm.weight' is present but lightning_use_output_norm is false");
+}
+
+TEST_F(Cli, BadFlags) {
+  std::string model = (kGolden / "models/qwen3_gqa_untied").string();
+  std::string run = (kGolden / "runs/r1_gqa_all_on").string();
+  expect_one_line_error(halo({"score", "--model", model, "--rnn", run, "--convert", "3", "--tokens", "1,2"}),
+                        "--convert: index 3 out of range");
+  expect_one_line_error(halo({"score", "--model", model, "--tokens", "1,x"}), "--tokens: 'x' is not an integer");
+  expect_one_line_error(halo({"score", "--model", model, "--tokens", "1,100000"}), "outside the vocabulary");
+  expect_one_line_error(halo({"score", "--model", model, "--convert", "1", "--tokens", "1,2"}), "--convert needs --rnn");
+  expect_one_line_error(halo({"score", "--model", model, "--rnn", run, "--rnn-step", "5", "--convert", "1",
+                              "--tokens", "1,2"}),
+                        "no checkpoint for step 5");
+  expect_one_line_error(halo({"score", "--model", model, "--tokens", "1", "--device", "tpu"}), "--device");
+  expect_one_line_error(halo({"score", "--tokens", "1"}), "--model");
+  expect_one_line_error(halo({"frobnicate"}), "subcommand");
+}
+
+}  // namespace
+}  // namespace halo

@@ -34,6 +34,9 @@ class Backend {
   virtual std::string name() const = 0;
 
   virtual Tensor alloc(int64_t rows, int64_t cols) = 0;  // zero-filled
+  // Zero-filled storage for recurrent state that must stay fp32 whatever the activation type
+  // (lightning attention's S): the CUDA backend keeps activations in bf16 but state in fp32.
+  virtual Tensor alloc_state(int64_t rows, int64_t cols) { return alloc(rows, cols); }
   virtual Tensor upload(std::span<const float> values, int64_t rows, int64_t cols) = 0;
   virtual std::vector<float> download(const Tensor& t) = 0;
   virtual void copy(const Tensor& src, Tensor& dst) = 0;  // same shape

@@ -1,7 +1,8 @@
 #include "runtime/decoder.h"
 
 #include <cmath>
-#include <numeric>
+
+#include "base/error.h"
 
 namespace halo::runtime {
 
@@ -27,18 +28,36 @@ std::vector<float> logits_scale_factors(const io::LogitsScaling& scaling,
 }  // namespace
 
 Tensor Decoder::forward(SequenceState& state, std::span<const int32_t> tokens) {
-  const int64_t T = int64_t(tokens.size());
-  const int64_t first_pos = state.length();
-  state.reserve(T);
-  std::vector<int64_t> positions(static_cast<size_t>(T));
-  std::iota(positions.begin(), positions.end(), first_pos);
+  SequenceState* states[] = {&state};
+  std::span<const int32_t> lists[] = {tokens};
+  return forward(states, lists);
+}
 
-  Tensor x = backend_.alloc(T, model_.config().hidden_size);
-  backend_.embedding(tokens, model_.embedding(), x);
-  for (int i = 0; i < model_.num_layers(); ++i) {
-    run_layer(i, model_.layer(i, state.variant()), state.layer(i), first_pos, positions, x);
+Tensor Decoder::forward(std::span<SequenceState* const> states,
+                        std::span<const std::span<const int32_t>> tokens) {
+  if (states.size() != tokens.size()) fail("internal: {} states for {} token lists", states.size(), tokens.size());
+  std::vector<Segment> segments;
+  std::vector<int32_t> ids;
+  std::vector<int64_t> positions;
+  for (size_t i = 0; i < states.size(); ++i) {
+    if (i > 0 && states[i]->variant().converted != states[0]->variant().converted) {
+      fail("internal: one packed batch mixes model variants");
+    }
+    const int64_t count = int64_t(tokens[i].size());
+    if (count == 0) continue;
+    segments.push_back({states[i], int64_t(ids.size()), count});
+    states[i]->reserve(count);
+    for (int64_t t = 0; t < count; ++t) positions.push_back(states[i]->length() + t);
+    ids.insert(ids.end(), tokens[i].begin(), tokens[i].end());
   }
-  state.advance(T);
+  Tensor x = backend_.alloc(int64_t(ids.size()), model_.config().hidden_size);
+  if (segments.empty()) return x;
+  backend_.embedding(ids, model_.embedding(), x);
+  const model::Variant& variant = segments.front().state->variant();
+  for (int i = 0; i < model_.num_layers(); ++i) {
+    run_layer(i, model_.layer(i, variant), segments, positions, x);
+  }
+  for (const Segment& s : segments) s.state->advance(s.count);
   return x;
 }
 
@@ -50,26 +69,25 @@ Tensor Decoder::logits(const Tensor& residual) {
   return out;
 }
 
-void Decoder::run_layer(int, const model::Layer& layer, LayerState& state, int64_t first_pos,
+void Decoder::run_layer(int index, const model::Layer& layer, std::span<const Segment> segments,
                         std::span<const int64_t> positions, Tensor& x) {
   Tensor n = backend_.alloc(x.rows(), x.cols());
   backend_.rms_norm(x, layer.weights.mlp.input_norm, layer.rms_norm_eps, n);
   Tensor mixed = layer.weights.kind == io::MixerKind::attention
-                     ? attention_mixer(layer, state, first_pos, positions, n)
-                     : lightning_mixer(layer, state, positions, n);
+                     ? attention_mixer(index, layer, segments, positions, n)
+                     : lightning_mixer(index, layer, segments, positions, n);
   backend_.add(x, mixed);
   mlp(layer, x);
 }
 
-Tensor Decoder::attention_mixer(const model::Layer& layer, LayerState& state, int64_t first_pos,
+Tensor Decoder::attention_mixer(int index, const model::Layer& layer, std::span<const Segment> segments,
                                 std::span<const int64_t> positions, const Tensor& n) {
   const model::AttentionWeights& w = layer.weights.attention;
   const int64_t T = n.rows();
   Tensor q = backend_.alloc(T, w.q.rows());
+  Tensor k = backend_.alloc(T, w.k.rows());
+  Tensor v = backend_.alloc(T, w.v.rows());
   backend_.linear(n, w.q, q);
-  // Keys and values go straight into this step's rows of the cache.
-  Tensor k = state.k_cache.rows_view(first_pos, T);
-  Tensor v = state.v_cache.rows_view(first_pos, T);
   backend_.linear(n, w.k, k);
   backend_.linear(n, w.v, v);
   backend_.rms_norm(q, w.q_norm, layer.rms_norm_eps, q);
@@ -82,7 +100,18 @@ Tensor Decoder::attention_mixer(const model::Layer& layer, LayerState& state, in
     backend_.scale_rows(q, logits_scale_factors(layer.logits_scaling, positions));
   }
   Tensor o = backend_.alloc(T, q.cols());
-  backend_.attention(q, state.k_cache, state.v_cache, first_pos, layer.shape, o);
+  for (const Segment& s : segments) {
+    LayerState& state = s.state->layer(index);
+    const int64_t first_pos = s.state->length();
+    // This step's keys and values join the sequence's cache, then its queries attend to it.
+    Tensor k_dst = state.k_cache.rows_view(first_pos, s.count);
+    Tensor v_dst = state.v_cache.rows_view(first_pos, s.count);
+    backend_.copy(k.rows_view(s.begin, s.count), k_dst);
+    backend_.copy(v.rows_view(s.begin, s.count), v_dst);
+    Tensor o_rows = o.rows_view(s.begin, s.count);
+    backend_.attention(q.rows_view(s.begin, s.count), state.k_cache, state.v_cache, first_pos, layer.shape,
+                       o_rows);
+  }
   if (!w.o_gate.empty()) {
     Tensor gate = backend_.alloc(T, w.o_gate.rows());
     backend_.linear(n, w.o_gate, gate);
@@ -93,7 +122,7 @@ Tensor Decoder::attention_mixer(const model::Layer& layer, LayerState& state, in
   return out;
 }
 
-Tensor Decoder::lightning_mixer(const model::Layer& layer, LayerState& state,
+Tensor Decoder::lightning_mixer(int index, const model::Layer& layer, std::span<const Segment> segments,
                                 std::span<const int64_t> positions, const Tensor& n) {
   const model::LightningWeights& w = layer.weights.lightning;
   const int64_t T = n.rows();
@@ -112,7 +141,12 @@ Tensor Decoder::lightning_mixer(const model::Layer& layer, LayerState& state,
     backend_.rope(k, layer.shape.head_dim, positions, layer.inv_freq);
   }
   Tensor o = backend_.alloc(T, q.cols());
-  backend_.lightning(q, k, v, state.lightning, layer.shape, layer.slopes, layer.lightning_scale, o);
+  for (const Segment& s : segments) {
+    Tensor o_rows = o.rows_view(s.begin, s.count);
+    backend_.lightning(q.rows_view(s.begin, s.count), k.rows_view(s.begin, s.count),
+                       v.rows_view(s.begin, s.count), s.state->layer(index).lightning, layer.shape,
+                       layer.slopes, layer.lightning_scale, o_rows);
+  }
   if (!w.o_norm.empty()) backend_.rms_norm(o, w.o_norm, layer.rms_norm_eps, o);
   if (!w.z.empty()) {
     Tensor gate = backend_.alloc(T, w.z.rows());

@@ -1,6 +1,9 @@
 // The decoder forward pass (DESIGN.md §3), written once against the backend interface:
 //   h = x + Mixer(RMSNorm(x));  y = h + W_down(silu(W_gate n) * W_up n),  n = RMSNorm(h).
-// New tokens are appended to a SequenceState, so prefill and incremental decoding are one path.
+// New tokens of one or many sequences are appended to their SequenceStates in one packed pass:
+// the rows of all sequences are stacked, so every projection and the MLP is one large matrix
+// product; only the mixers (attention over a sequence's own cache, the lightning recurrence)
+// run per sequence. Prefill and incremental decoding are the same path.
 #pragma once
 
 #include <cstdint>
@@ -17,19 +20,28 @@ class Decoder {
  public:
   Decoder(backend::Backend& backend, const model::Model& model) : backend_(backend), model_(model) {}
 
-  // Embeds `tokens`, runs every layer of the state's variant and returns the residual stream
-  // after the last layer (before the final norm), one row per token. Advances the state.
+  // Appends tokens[i] to *states[i] for every i (all states of one variant) and returns the
+  // residual stream after the last layer (before the final norm): the rows of sequence 0, then of
+  // sequence 1, and so on. Empty token lists are allowed and contribute no rows.
+  backend::Tensor forward(std::span<SequenceState* const> states,
+                          std::span<const std::span<const int32_t>> tokens);
   backend::Tensor forward(SequenceState& state, std::span<const int32_t> tokens);
 
   // Final RMSNorm + LM head on the given residual rows → logits [rows, vocab].
   backend::Tensor logits(const backend::Tensor& residual);
 
  private:
-  void run_layer(int index, const model::Layer& layer, LayerState& state, int64_t first_pos,
+  // Rows [begin, begin + count) of the packed batch belong to one sequence.
+  struct Segment {
+    SequenceState* state;
+    int64_t begin, count;
+  };
+
+  void run_layer(int index, const model::Layer& layer, std::span<const Segment> segments,
                  std::span<const int64_t> positions, backend::Tensor& x);
-  backend::Tensor attention_mixer(const model::Layer& layer, LayerState& state, int64_t first_pos,
+  backend::Tensor attention_mixer(int index, const model::Layer& layer, std::span<const Segment> segments,
                                   std::span<const int64_t> positions, const backend::Tensor& n);
-  backend::Tensor lightning_mixer(const model::Layer& layer, LayerState& state,
+  backend::Tensor lightning_mixer(int index, const model::Layer& layer, std::span<const Segment> segments,
                                   std::span<const int64_t> positions, const backend::Tensor& n);
   void mlp(const model::Layer& layer, backend::Tensor& x);
 

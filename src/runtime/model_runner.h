@@ -1,5 +1,7 @@
-// Runs one variant of a loaded model as a LanguageModel: scoring with a shared context (the
-// context is encoded once, each continuation is scored from a restore point) and greedy decoding.
+// Runs one variant of a loaded model as a LanguageModel. Scoring encodes each context once,
+// forks its state for every continuation and runs all continuations of a batch side by side;
+// generation decodes a batch of prompts in lockstep. Only the rows that predict a scored token
+// go through the LM head, a slice at a time, so no [tokens × vocab] matrix is ever whole.
 #pragma once
 
 #include <span>
@@ -25,8 +27,9 @@ class ModelRunner final : public LanguageModel {
   const model::Variant& variant() const { return variant_; }
 
  private:
-  std::vector<ContinuationScore> score_one(const ScoreRequest& request);
-  std::vector<int32_t> generate_one(const GenerateRequest& request);
+  void score_batch(std::span<const ScoreRequest> batch, std::vector<ContinuationScore>* out);
+  // Logits and scores of `rows` (residual rows) against `targets`, a slice of rows at a time.
+  std::vector<backend::TokenScore> score_rows(const backend::Tensor& rows, std::span<const int32_t> targets);
 
   backend::Backend& backend_;
   const model::Model& model_;

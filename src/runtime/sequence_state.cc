@@ -16,7 +16,7 @@ SequenceState::SequenceState(backend::Backend& backend, const model::Model& mode
       layers_[size_t(i)].k_cache = backend.alloc(capacity_, int64_t(s.kv_heads) * s.head_dim);
       layers_[size_t(i)].v_cache = backend.alloc(capacity_, int64_t(s.kv_heads) * s.head_dim);
     } else {
-      layers_[size_t(i)].lightning = backend.alloc(s.heads, int64_t(s.head_dim) * s.head_dim);
+      layers_[size_t(i)].lightning = backend.alloc_state(s.heads, int64_t(s.head_dim) * s.head_dim);
     }
   }
 }
@@ -36,25 +36,21 @@ void SequenceState::reserve(int64_t extra) {
   capacity_ = capacity;
 }
 
-SequenceState::Checkpoint SequenceState::save() const {
-  Checkpoint checkpoint;
-  checkpoint.length = length_;
-  for (const LayerState& state : layers_) {
-    if (state.lightning.empty()) continue;
-    backend::Tensor copy = backend_->alloc(state.lightning.rows(), state.lightning.cols());
-    backend_->copy(state.lightning, copy);
-    checkpoint.lightning.push_back(copy);
+SequenceState SequenceState::fork(int64_t capacity) const {
+  SequenceState copy(*backend_, *model_, variant_, std::max(capacity, length_));
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const LayerState& from = layers_[i];
+    LayerState& to = copy.layers_[i];
+    if (!from.k_cache.empty()) {
+      backend::Tensor k = to.k_cache.rows_view(0, length_), v = to.v_cache.rows_view(0, length_);
+      backend_->copy(from.k_cache.rows_view(0, length_), k);
+      backend_->copy(from.v_cache.rows_view(0, length_), v);
+    } else {
+      backend_->copy(from.lightning, to.lightning);
+    }
   }
-  return checkpoint;
-}
-
-void SequenceState::restore(const Checkpoint& checkpoint) {
-  length_ = checkpoint.length;
-  size_t next = 0;
-  for (LayerState& state : layers_) {
-    if (state.lightning.empty()) continue;
-    backend_->copy(checkpoint.lightning[next++], state.lightning);
-  }
+  copy.length_ = length_;
+  return copy;
 }
 
 }  // namespace halo::runtime

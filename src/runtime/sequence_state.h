@@ -29,15 +29,10 @@ class SequenceState {
   void reserve(int64_t extra);
   void advance(int64_t tokens) { length_ += tokens; }
 
-  // A restore point: the length and copies of the lightning states (KV rows past the length are
-  // simply overwritten later, so they need no copy). Used to score several continuations of one
-  // context without recomputing it.
-  struct Checkpoint {
-    int64_t length = 0;
-    std::vector<backend::Tensor> lightning;
-  };
-  Checkpoint save() const;
-  void restore(const Checkpoint& checkpoint);
+  // An independent copy holding room for `capacity` tokens: the KV rows so far and the lightning
+  // states. Continuations of one context each continue from a fork of the context's state, so the
+  // context is encoded once and the continuations run side by side in one packed batch.
+  SequenceState fork(int64_t capacity) const;
 
  private:
   backend::Backend* backend_;

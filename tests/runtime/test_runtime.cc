@@ -96,6 +96,38 @@ TEST_P(Runtime, GenerationStops) {
   EXPECT_EQ(r.generate(std::span(&request, 1))[0].size(), 1u);
 }
 
+// A batch is packed into shared forward passes; each answer must equal the request run alone.
+TEST_P(Runtime, BatchesEqualSingleRequests) {
+  ModelRunner r = runner();
+  std::vector<ScoreRequest> requests;
+  for (uint32_t i = 0; i < 5; ++i) {
+    requests.push_back({random_tokens(3 + 20 * i, 100 + i), {random_tokens(1 + i, 200 + i), random_tokens(4, 300 + i), {}}});
+  }
+  auto batched = r.score(requests);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    auto alone = r.score(std::span(&requests[i], 1))[0];
+    ASSERT_EQ(batched[i].size(), 3u);
+    EXPECT_TRUE(batched[i][2].token_logprobs.empty());
+    for (size_t c = 0; c < 2; ++c) {
+      ASSERT_EQ(batched[i][c].token_logprobs.size(), alone[c].token_logprobs.size());
+      for (size_t t = 0; t < alone[c].token_logprobs.size(); ++t) {
+        EXPECT_NEAR(batched[i][c].token_logprobs[t], alone[c].token_logprobs[t], 1e-5);
+      }
+      EXPECT_EQ(batched[i][c].is_greedy, alone[c].is_greedy);
+    }
+  }
+  std::vector<GenerateRequest> prompts(4);
+  for (uint32_t i = 0; i < 4; ++i) {
+    prompts[i].prompt = random_tokens(5 + 7 * i, 400 + i);
+    prompts[i].max_new_tokens = int(3 + 2 * i);
+  }
+  auto together = r.generate(prompts);
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    EXPECT_EQ(together[i], r.generate(std::span(&prompts[i], 1))[0]) << i;
+    EXPECT_EQ(together[i].size(), size_t(prompts[i].max_new_tokens));
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Variants, Runtime,
                          ::testing::Values(std::vector<int>{}, std::vector<int>{1}, std::vector<int>{0, 2},
                                            std::vector<int>{0, 1, 2}));

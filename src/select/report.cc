@@ -67,11 +67,14 @@ struct Frame {
   std::string grid(const std::string& y_title) const {
     std::string s;
     for (double v = y.lo; v <= y.hi + y.step / 2; v += y.step) {
+      // The zero line is darker when negative values exist (it separates gains from losses).
+      const bool zero = y.lo < 0 && std::abs(v) < y.step / 1e6;
       s += fmt::format(
-          "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#e3e3e3\"/>"
+          "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\"/>"
           "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\" font-size=\"12\" fill=\"#555\">{}"
           "</text>\n",
-          left, py(v), width - right, py(v), left - 8, py(v) + 4, tick_label(v, y.step));
+          left, py(v), width - right, py(v), zero ? "#999999" : "#e3e3e3", left - 8, py(v) + 4,
+          tick_label(v, y.step));
     }
     const int every = layers <= 40 ? 1 : (layers <= 80 ? 2 : 5);
     for (int l = 0; l < layers; l += every) {

@@ -104,5 +104,22 @@ TEST(RankCli, JetNemotronMode) {
   EXPECT_NE(r.out.find("   1 |     0 | 0.0868000000\n"), std::string::npos);
 }
 
+TEST(RankCli, ATieAtTheSelectionBoundaryIsWarnedAbout) {
+  const fs::path cwd = testing::fresh_dir("cwd");
+  // Layers 2 and 3 have identical results, hence identical scores, and --select 2 splits them.
+  testing::write_sweep(cwd / "sweep", "m", 0.58, 0.75, {0.5, 0.6, 0.55, 0.55}, {0.7, 0.5, 0.6, 0.6});
+  Result r = halo(cwd, "rank --root sweep --model m --select 2 --out o");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Attention layers (k = 2, --select 2): 1, 2\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("warning: layers 2, 3 tie at the selection boundary"), std::string::npos)
+      << r.err;
+  EXPECT_NE(read_file(cwd / "o" / "report.html").find("Layers 2, 3 tie at the selection boundary"),
+            std::string::npos);
+  // Without a tie at the boundary there is no warning.
+  r = halo(cwd, "rank --root sweep --model m --select 3 --out o");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+}
+
 }  // namespace
 }  // namespace halo::select

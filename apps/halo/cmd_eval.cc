@@ -1,0 +1,117 @@
+// halo eval: the lm-eval tasks of the HALO sweep on one model variant (docs/eval.md).
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <sstream>
+
+#include "apps/halo/commands.h"
+#include "apps/halo/model_options.h"
+#include "base/atomic_file.h"
+#include "base/error.h"
+#include "eval/registry.h"
+#include "eval/results_io.h"
+#include "eval/runner.h"
+#include "eval/tokenizer_codec.h"
+#include "runtime/model_runner.h"
+#include "text/tokenizer.h"
+
+namespace halo::cli {
+namespace {
+
+// The ids HF's generate() stops on: generation_config.json's eos_token_id (int or list) when the
+// file exists, else config.json's; lm-eval passes nothing else to generate().
+std::vector<int32_t> generation_eos_ids(const std::filesystem::path& model_dir, const io::ModelConfig& config) {
+  auto path = model_dir / "generation_config.json";
+  if (!std::filesystem::exists(path)) return config.eos_token_ids;
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_file(path));
+  } catch (const nlohmann::json::parse_error& e) {
+    fail("{}: invalid JSON: {}", path.string(), e.what());
+  }
+  std::vector<int32_t> ids;
+  if (!j.contains("eos_token_id") || j["eos_token_id"].is_null()) return config.eos_token_ids;
+  const auto& eos = j["eos_token_id"];
+  if (eos.is_number_integer()) return {eos.get<int32_t>()};
+  HALO_CHECK(eos.is_array(), "{}: eos_token_id must be an integer or a list of integers", path.string());
+  for (const auto& id : eos) {
+    HALO_CHECK(id.is_number_integer(), "{}: eos_token_id must be an integer or a list of integers", path.string());
+    ids.push_back(id.get<int32_t>());
+  }
+  return ids;
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app) {
+  struct Args {
+    ModelOptions model;
+    std::string tasks;
+    std::string data;
+    std::optional<size_t> limit;
+    std::string precision = "bf16";
+    std::string out;
+    std::string results_json;
+    std::string log_samples;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("eval", "Run lm-eval-identical tasks (hellaswag, arc, fda, swde, ruler_qa_squad) "
+                                             "and print lm-eval's results table");
+  args->model.add_to(*cmd);
+  cmd->add_option("--tasks", args->tasks, "commonsense, retrieval, task names, or a comma list of these")->required();
+  cmd->add_option("--data", args->data, "directory of dataset files (docs/data.md)")->required();
+  cmd->add_option("--limit", args->limit, "evaluate only the first N documents of every task");
+  cmd->add_option("--precision", args->precision, "bf16: lm-eval's rounding of log-likelihoods; fp32: exact")
+      ->check(CLI::IsMember({"bf16", "fp32"}))
+      ->capture_default_str();
+  cmd->add_option("--out", args->out, "also write the printed report to this file");
+  cmd->add_option("--results-json", args->results_json, "write every metric, stderr, counts, timings here");
+  cmd->add_option("--log-samples", args->log_samples, "write one JSON line per document here");
+  cmd->callback([args] {
+    HALO_CHECK(!args->limit || *args->limit > 0, "--limit must be at least 1");
+    std::vector<const eval::Task*> tasks = eval::resolve_tasks(args->tasks);
+    HALO_CHECK(std::filesystem::is_directory(args->data), "--data {}: not a directory", args->data);
+
+    std::filesystem::path model_dir = args->model.model_dir;
+    text::Tokenizer tokenizer = text::Tokenizer::load(model_dir);
+    std::optional<int32_t> eos = tokenizer.eos_id();
+    HALO_CHECK(eos.has_value(), "{}: the tokenizer has no EOS token, which lm-eval always uses as a stop string",
+               model_dir.string());
+    LoadedVariant loaded = load_variant(args->model);
+    runtime::ModelRunner runner(*loaded.backend, *loaded.model, loaded.variant);
+    eval::TokenizerCodec codec(tokenizer);
+
+    eval::RunOptions options;
+    options.data_dir = args->data;
+    options.precision = args->precision == "fp32" ? eval::Precision::fp32 : eval::Precision::bf16;
+    options.limit = args->limit;
+    options.stop_token_ids = generation_eos_ids(model_dir, loaded.model->config());
+    if (std::find(options.stop_token_ids.begin(), options.stop_token_ids.end(), *eos) == options.stop_token_ids.end()) {
+      options.stop_token_ids.push_back(*eos);  // its string stops generation anyway (spec §0.4)
+    }
+    options.eos_string = tokenizer.decode(std::vector<int32_t>{*eos}, false);
+    options.prefix_token = tokenizer.bos_id() ? tokenizer.bos_id() : eos;
+    std::ostringstream samples;
+    if (!args->log_samples.empty()) options.samples = &samples;
+
+    eval::EvalResults results = eval::run_eval(tasks, runner, codec, options);
+
+    std::string model_args = "pretrained=" + args->model.model_dir + ",dtype=bfloat16";
+    if (!args->model.rnn_dir.empty()) model_args += ",rnn=" + args->model.rnn_dir + ",convert=" + args->model.convert;
+    bool all_multiple_choice = std::all_of(tasks.begin(), tasks.end(), [](const eval::Task* t) {
+      return t->output_type == eval::OutputType::multiple_choice;
+    });
+    std::string report = eval::results_report(results, model_args, all_multiple_choice ? "16" : "1");
+    std::fputs(report.c_str(), stdout);
+    std::fflush(stdout);
+    if (!args->out.empty()) write_file_atomic(args->out, report);
+    if (!args->results_json.empty()) write_file_atomic(args->results_json, eval::results_json(results, model_args).dump(2) + "\n");
+    if (!args->log_samples.empty()) write_file_atomic(args->log_samples, samples.str());
+  });
+}
+
+}  // namespace halo::cli

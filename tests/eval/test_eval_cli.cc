@@ -1,0 +1,106 @@
+// `halo eval` end to end: every task on a tiny random model on CPU with --limit, through the real
+// binary, tokenizer and runtime; output files; one-line errors for bad data.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+#include "base/atomic_file.h"
+#include "run_command.h"
+#include "table_parser.h"
+#include "tiny_checkpoint.h"
+
+namespace halo::eval {
+namespace {
+
+const std::filesystem::path kData = std::filesystem::path(HALO_TEST_DATA) / "eval";
+const std::filesystem::path kTinyTokenizer = std::filesystem::path(HALO_TEST_DATA) / "tokenizer" / "tiny";
+
+class EvalCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = halo::testing::fresh_temp_dir("eval_cli");
+    halo::testing::TinySpec spec;
+    spec.vocab = 288;  // the tiny tokenizer's ids go up to 274
+    halo::testing::write_tiny_model(dir / "model", spec);
+    halo::testing::write_tiny_run(dir / "run", spec, 10);
+    for (const char* file : {"tokenizer.json", "tokenizer_config.json"}) {
+      std::filesystem::copy_file(kTinyTokenizer / file, dir / "model" / file);
+    }
+  }
+  void TearDown() override { std::filesystem::remove_all(dir); }
+
+  halo::testing::CommandResult eval(std::vector<std::string> extra) {
+    std::vector<std::string> args{"eval", "--model", (dir / "model").string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return halo::testing::run_command(HALO_BINARY, args);
+  }
+  std::filesystem::path dir;
+};
+
+TEST_F(EvalCli, EveryTaskOnATinyModel) {
+  auto out = dir / "table.txt", json = dir / "results.json", samples = dir / "samples.jsonl";
+  auto r = eval({"--tasks", "commonsense,retrieval", "--data", kData.string(), "--limit", "2", "--out", out.string(),
+                 "--results-json", json.string(), "--log-samples", samples.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("hf (pretrained=" + (dir / "model").string() + ",dtype=bfloat16), gen_kwargs: (None), "
+                        "limit: 2.0, num_fewshot: 0, batch_size: 1\n", 0), 0u) << r.out;
+  EXPECT_EQ(read_file(out), r.out);
+  auto table = testing::parse_lm_eval_table(r.out);
+  ASSERT_EQ(table.size(), 6u) << r.out;
+  EXPECT_EQ(table["hellaswag"].size(), 2u);
+  EXPECT_EQ(table["ruler_qa_squad"].at(0).first, 4096);
+  EXPECT_NE(r.err.find("hellaswag"), std::string::npos) << "progress on stderr";
+
+  auto results = nlohmann::json::parse(read_file(json));
+  EXPECT_EQ(results["tasks"].size(), 6u);
+  EXPECT_EQ(results["tasks"]["hellaswag"]["num_samples"], 2);
+  EXPECT_EQ(results["tasks"]["arc_challenge"]["num_samples"], 1);
+  EXPECT_EQ(results["tasks"]["ruler_qa_squad"]["num_samples"], 2);
+  EXPECT_EQ(results["tasks"]["fda"]["metrics"]["contains"]["stderr"], "N/A");
+  EXPECT_EQ(results["input_hash"].get<std::string>().size(), 16u);
+  EXPECT_EQ(results["precision"], "bf16");
+
+  std::istringstream lines(read_file(samples));
+  size_t count = 0;
+  for (std::string line; std::getline(lines, line); ++count) {
+    auto j = nlohmann::json::parse(line);
+    if (j.contains("generated_tokens")) {
+      int limit = j["task"] == "ruler_qa_squad" ? 32 : 48;
+      EXPECT_LE(j["generated_tokens"].get<int>(), limit);
+    }
+  }
+  EXPECT_EQ(count, 2u + 2 + 1 + 2 + 1 + 2);  // hellaswag, arc_easy, arc_challenge, fda, swde, ruler
+}
+
+TEST_F(EvalCli, ConvertedVariantSeesOtherInputsThanTheOriginal) {
+  auto hash_of = [&](std::vector<std::string> extra) {
+    auto json = dir / "r.json";
+    extra.insert(extra.end(), {"--tasks", "arc_easy", "--data", kData.string(), "--results-json", json.string()});
+    auto r = eval(extra);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("batch_size: 16"), std::string::npos) << r.out;
+    return nlohmann::json::parse(read_file(json))["input_hash"].get<std::string>();
+  };
+  std::string original = hash_of({});
+  EXPECT_EQ(hash_of({"--precision", "fp32"}), original);
+  EXPECT_NE(hash_of({"--rnn", (dir / "run").string(), "--convert", "1"}), original);
+}
+
+TEST_F(EvalCli, BadDataIsOneLineError) {
+  auto r = eval({"--tasks", "hellaswag", "--data", (dir / "nowhere").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "halo: error: --data " + (dir / "nowhere").string() + ": not a directory\n");
+  std::filesystem::create_directories(dir / "data" / "fda");
+  std::filesystem::copy_file(kData / "bad" / "based_missing_field.jsonl", dir / "data" / "fda" / "validation.jsonl");
+  r = eval({"--tasks", "fda", "--data", (dir / "data").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "halo: error: " + (dir / "data" / "fda" / "validation.jsonl").string() + ":2: missing field 'value'\n");
+  r = eval({"--tasks", "piqa", "--data", kData.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("unknown task 'piqa'"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace halo::eval

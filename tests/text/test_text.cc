@@ -3,12 +3,14 @@
 // HF tokenizers 0.23.2 on the same files; tests/text/differential covers the real Qwen3 tokenizer.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/error.h"
@@ -161,6 +163,24 @@ TEST_F(Tiny, LongRunsStayLinear) {
   EXPECT_EQ(tok_->encode(word), Ids(50000, 257));
 }
 
+TEST_F(Tiny, ConcurrentEncodesAgree) {
+  // Threads share the BPE cache and each has its own regex scratch.
+  const std::string text = "hello abc caf\xC3\xA9 it's <|end|> a  [MASK] b\n\n";
+  const Ids want = tok_->encode(text);
+  std::vector<std::thread> threads;
+  std::atomic<int> bad{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 2000; ++i) {
+        if (tok_->encode(std::to_string(t * i) + text).size() < want.size()) ++bad;
+        if (tok_->encode(text) != want) ++bad;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(bad.load(), 0);
+}
+
 TEST(PreTokenizer, WhitespaceIsUnicodeWhiteSpaceAsInOniguruma) {
   // HF (Oniguruma) does not count U+180E as whitespace; PCRE2's \s would, so \s is rewritten.
   const nlohmann::json j = tiny_json();
@@ -281,7 +301,7 @@ TEST(BadInput, ConfigTokensMustExist) {
   EXPECT_NE(e.find("tokenizer_config.json: eos_token: '<|nope|>' is not in the vocabulary"), std::string::npos) << e;
 }
 
-TEST(Cli, TokenizeEncodesAndDecodes) {
+TEST(TokenizeCli, EncodesAndDecodes) {
   const std::string halo = HALO_BINARY;
   const fs::path out = fs::temp_directory_path() / "halo_text_cli.txt";
   auto run = [&](const std::string& args) {

@@ -81,24 +81,26 @@ void add_eval_command(CLI::App& app) {
     std::optional<int32_t> eos = tokenizer.eos_id();
     HALO_CHECK(eos.has_value(), "{}: the tokenizer has no EOS token, which lm-eval always uses as a stop string",
                model_dir.string());
-    LoadedVariant loaded = load_variant(args->model);
-    runtime::ModelRunner runner(*loaded.backend, *loaded.model, loaded.variant);
     eval::TokenizerCodec codec(tokenizer);
 
     eval::RunOptions options;
     options.data_dir = args->data;
-    options.precision = args->precision == "fp32" ? eval::Precision::fp32 : eval::Precision::bf16;
     options.limit = args->limit;
+    options.eos_string = tokenizer.decode(std::vector<int32_t>{*eos}, false);
+    options.prefix_token = tokenizer.bos_id() ? tokenizer.bos_id() : eos;
+    // Data problems surface before the weights are read.
+    eval::PreparedEval prepared = eval::prepare_eval(tasks, codec, options);
+
+    LoadedVariant loaded = load_variant(args->model);
+    runtime::ModelRunner runner(*loaded.backend, *loaded.model, loaded.variant);
+    options.precision = args->precision == "fp32" ? eval::Precision::fp32 : eval::Precision::bf16;
     options.stop_token_ids = generation_eos_ids(model_dir, loaded.model->config());
     if (std::find(options.stop_token_ids.begin(), options.stop_token_ids.end(), *eos) == options.stop_token_ids.end()) {
       options.stop_token_ids.push_back(*eos);  // its string stops generation anyway (spec §0.4)
     }
-    options.eos_string = tokenizer.decode(std::vector<int32_t>{*eos}, false);
-    options.prefix_token = tokenizer.bos_id() ? tokenizer.bos_id() : eos;
     std::ostringstream samples;
     if (!args->log_samples.empty()) options.samples = &samples;
-
-    eval::EvalResults results = eval::run_eval(tasks, runner, codec, options);
+    eval::EvalResults results = eval::run_prepared(prepared, runner, options);
 
     std::string model_args = "pretrained=" + args->model.model_dir + ",dtype=bfloat16";
     if (!args->model.rnn_dir.empty()) model_args += ",rnn=" + args->model.rnn_dir + ",convert=" + args->model.convert;

@@ -10,6 +10,10 @@ namespace halo::eval {
 
 class InputHash {
  public:
+  InputHash() = default;
+  // Continues from an earlier value().
+  explicit InputHash(uint64_t state) : state_(state) {}
+
   void add(std::string_view bytes) {
     for (unsigned char c : bytes) {
       state_ ^= c;

@@ -30,7 +30,8 @@ struct EvalResults {
   std::string precision;          // "bf16" or "fp32"
   std::optional<size_t> limit;
   uint64_t input_hash = 0;        // data files + request token ids + model description
-  double seconds = 0;
+  double prepare_seconds = 0;     // loading data and building requests
+  double seconds = 0;             // running and scoring them
 };
 
 }  // namespace halo::eval

@@ -32,6 +32,7 @@ nlohmann::json results_json(const EvalResults& results, const std::string& model
           {"limit", results.limit ? nlohmann::json(*results.limit) : nlohmann::json(nullptr)},
           {"num_fewshot", 0},
           {"input_hash", fmt::format("{:016x}", results.input_hash)},
+          {"prepare_seconds", results.prepare_seconds},
           {"seconds", results.seconds},
           {"tasks", tasks}};
 }

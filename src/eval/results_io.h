@@ -13,8 +13,8 @@ namespace halo::eval {
 std::string results_report(const EvalResults& results, const std::string& model_args,
                            const std::string& batch_size);
 
-// Every metric with its stderr ("N/A" when none), sample counts, model, precision, limit, timings and
-// the input hash (16 hex digits).
+// Every metric with its stderr ("N/A" when none), sample counts, model, precision, limit, timings
+// (preparing, running, per task) and the input hash (16 hex digits).
 nlohmann::json results_json(const EvalResults& results, const std::string& model_args);
 
 }  // namespace halo::eval

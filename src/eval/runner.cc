@@ -9,7 +9,6 @@
 #include "base/error.h"
 #include "base/progress.h"
 #include "eval/input_hash.h"
-#include "eval/requests.h"
 
 namespace halo::eval {
 namespace {
@@ -31,17 +30,11 @@ double multiple_choice_metric(const ChoiceOutcome& outcome, const std::string& n
   fail("multiple-choice tasks know the metrics acc and acc_norm, not '{}'", name);
 }
 
-MetricColumns run_multiple_choice(const Task& task, const std::vector<Doc>& docs, runtime::LanguageModel& model,
-                                  const Codec& codec, const RunOptions& options, InputHash& hash) {
-  std::vector<BuiltScoreRequest> built;
-  for (const auto& doc : docs) {
-    std::vector<std::string> continuations;
-    for (const auto& choice : doc.choices) continuations.push_back(task.target_delimiter + choice);
-    built.push_back(build_score_request(codec, doc.context, continuations, options.prefix_token));
-    hash.add(built.back().request.context);
-    for (const auto& c : built.back().request.continuations) hash.add(c);
-  }
-
+MetricColumns run_multiple_choice(const PreparedTask& prepared, runtime::LanguageModel& model,
+                                  const RunOptions& options) {
+  const Task& task = *prepared.task;
+  const auto& docs = prepared.docs;
+  const auto& built = prepared.score_requests;
   MetricColumns columns(task.metrics.size());
   Progress progress(task.name, docs.size(), options.progress);
   for (size_t begin = 0; begin < docs.size(); begin += options.score_batch) {
@@ -79,15 +72,11 @@ MetricColumns run_multiple_choice(const Task& task, const std::vector<Doc>& docs
   return columns;
 }
 
-MetricColumns run_generation(const Task& task, const std::vector<Doc>& docs, runtime::LanguageModel& model,
-                             const Codec& codec, const RunOptions& options, InputHash& hash) {
-  StopStrings stops(codec, task.generation.until, options.eos_string);
-  std::vector<std::vector<int32_t>> prompts;
-  for (const auto& doc : docs) {
-    prompts.push_back(codec.encode(doc.context, false));
-    hash.add(prompts.back());
-  }
-
+MetricColumns run_generation(const PreparedTask& prepared, runtime::LanguageModel& model,
+                             const RunOptions& options) {
+  const Task& task = *prepared.task;
+  const auto& docs = prepared.docs;
+  const StopStrings& stops = *prepared.stops;
   MetricColumns columns(task.metrics.size());
   Progress progress(task.name, docs.size(), options.progress);
   for (size_t begin = 0; begin < docs.size(); begin += options.generate_batch) {
@@ -95,7 +84,7 @@ MetricColumns run_generation(const Task& task, const std::vector<Doc>& docs, run
     std::vector<runtime::GenerateRequest> batch;
     for (size_t i = begin; i < end; ++i) {
       runtime::GenerateRequest request;
-      request.prompt = prompts[i];
+      request.prompt = prepared.prompts[i];
       request.max_new_tokens = task.generation.max_gen_toks;
       request.stop_token_ids = options.stop_token_ids;
       request.should_stop = [&stops](std::span<const int32_t> generated) { return stops.should_stop(generated); };
@@ -110,7 +99,7 @@ MetricColumns run_generation(const Task& task, const std::vector<Doc>& docs, run
       nlohmann::json line = {{"task", task.name},
                              {"doc_id", i},
                              {"context", docs[i].context},
-                             {"prompt_tokens", prompts[i].size()},
+                             {"prompt_tokens", prepared.prompts[i].size()},
                              {"generated_tokens", generated[i - begin].size()},
                              {"output", output},
                              {"answers", docs[i].answers}};
@@ -128,42 +117,77 @@ MetricColumns run_generation(const Task& task, const std::vector<Doc>& docs, run
 
 }  // namespace
 
-EvalResults run_eval(std::span<const Task* const> tasks, runtime::LanguageModel& model, const Codec& codec,
-                     const RunOptions& options) {
+PreparedEval prepare_eval(std::span<const Task* const> tasks, const Codec& codec, const RunOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  PreparedEval prepared;
+  prepared.limit = options.limit;
+  InputHash hash;
+  std::vector<const Task*> ordered(tasks.begin(), tasks.end());
+  std::sort(ordered.begin(), ordered.end(), [](const Task* a, const Task* b) { return a->name < b->name; });
+  for (const Task* task : ordered) {
+    PreparedTask& p = prepared.tasks.emplace_back();
+    p.task = task;
+    LoadedDocs loaded = task->load(LoadContext{options.data_dir, &codec, options.limit});
+    HALO_CHECK(!loaded.docs.empty(), "{}: no documents in {}", task->name, task->data_files);
+    p.docs = std::move(loaded.docs);
+    hash.add(task->name);
+    for (const auto& file : loaded.files) hash.add(read_file(file));
+
+    if (task->output_type == OutputType::multiple_choice) {
+      for (const auto& doc : p.docs) {
+        std::vector<std::string> continuations;
+        for (const auto& choice : doc.choices) continuations.push_back(task->target_delimiter + choice);
+        p.score_requests.push_back(build_score_request(codec, doc.context, continuations, options.prefix_token));
+        hash.add(p.score_requests.back().request.context);
+        for (const auto& c : p.score_requests.back().request.continuations) hash.add(c);
+      }
+    } else {
+      p.stops.emplace(codec, task->generation.until, options.eos_string);
+      for (const auto& doc : p.docs) {
+        p.prompts.push_back(codec.encode(doc.context, false));
+        hash.add(p.prompts.back());
+      }
+    }
+  }
+  prepared.input_hash = hash.value();
+  prepared.seconds = seconds_since(start);
+  return prepared;
+}
+
+EvalResults run_prepared(const PreparedEval& prepared, runtime::LanguageModel& model, const RunOptions& options) {
   auto run_start = std::chrono::steady_clock::now();
   EvalResults results;
   results.model_description = model.describe();
   results.precision = options.precision == Precision::bf16 ? "bf16" : "fp32";
-  results.limit = options.limit;
-  InputHash hash;
-
-  std::vector<const Task*> ordered(tasks.begin(), tasks.end());
-  std::sort(ordered.begin(), ordered.end(), [](const Task* a, const Task* b) { return a->name < b->name; });
-  for (const Task* task : ordered) {
+  results.limit = prepared.limit;
+  for (const PreparedTask& p : prepared.tasks) {
     auto task_start = std::chrono::steady_clock::now();
-    LoadedDocs loaded = task->load(LoadContext{options.data_dir, &codec, options.limit});
-    HALO_CHECK(!loaded.docs.empty(), "{}: no documents in {}", task->name, task->data_files);
-    hash.add(task->name);
-    for (const auto& file : loaded.files) hash.add(read_file(file));
-
-    MetricColumns columns = task->output_type == OutputType::multiple_choice
-                                ? run_multiple_choice(*task, loaded.docs, model, codec, options, hash)
-                                : run_generation(*task, loaded.docs, model, codec, options, hash);
+    const Task& task = *p.task;
+    MetricColumns columns = task.output_type == OutputType::multiple_choice
+                                ? run_multiple_choice(p, model, options)
+                                : run_generation(p, model, options);
     TaskResult result;
-    result.name = task->name;
-    result.version = task->version;
-    result.num_samples = loaded.docs.size();
-    for (size_t m = 0; m < task->metrics.size(); ++m) {
-      Aggregate agg = aggregate_mean(columns[m], task->metrics[m].has_stderr);
-      result.metrics.push_back({task->metrics[m].name, agg.value, agg.stderr_value, true});
+    result.name = task.name;
+    result.version = task.version;
+    result.num_samples = p.docs.size();
+    for (size_t m = 0; m < task.metrics.size(); ++m) {
+      Aggregate agg = aggregate_mean(columns[m], task.metrics[m].has_stderr);
+      result.metrics.push_back({task.metrics[m].name, agg.value, agg.stderr_value, true});
     }
     result.seconds = seconds_since(task_start);
     results.tasks.push_back(std::move(result));
   }
+  InputHash hash(prepared.input_hash);
   hash.add(results.model_description);
   results.input_hash = hash.value();
+  results.prepare_seconds = prepared.seconds;
   results.seconds = seconds_since(run_start);
   return results;
+}
+
+EvalResults run_eval(std::span<const Task* const> tasks, runtime::LanguageModel& model, const Codec& codec,
+                     const RunOptions& options) {
+  return run_prepared(prepare_eval(tasks, codec, options), model, options);
 }
 
 }  // namespace halo::eval

@@ -1,5 +1,6 @@
 // Runs tasks on a LanguageModel: load documents, build the token requests, execute them in batches,
-// score, aggregate. Shared by `halo eval` and the sweep.
+// score, aggregate. Shared by `halo eval` and the sweep, which prepares the requests once and runs
+// them on every variant.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +14,7 @@
 
 #include "eval/codec.h"
 #include "eval/metrics.h"
+#include "eval/requests.h"
 #include "eval/results.h"
 #include "eval/task.h"
 #include "runtime/language_model.h"
@@ -20,19 +22,43 @@
 namespace halo::eval {
 
 struct RunOptions {
+  // Building requests (prepare_eval): fixed for a sweep (same tokenizer, same data).
   std::filesystem::path data_dir;
+  std::optional<size_t> limit;          // first N documents of every task
+  std::string eos_string;               // decode(eos id, specials kept): always a stop string
+  std::optional<int32_t> prefix_token;  // BOS, else EOS: stands in for an empty context
+  // Running and scoring them on one model (run_prepared).
   Precision precision = Precision::bf16;
-  std::optional<size_t> limit;           // first N documents of every task
-  std::vector<int32_t> stop_token_ids;   // the generation config's EOS ids (HF stops on these)
-  std::string eos_string;                // decode(eos id, specials kept): always a stop string
-  std::optional<int32_t> prefix_token;   // BOS, else EOS: stands in for an empty context
-  size_t score_batch = 64;               // documents per LanguageModel::score call
-  size_t generate_batch = 16;            // prompts per LanguageModel::generate call
-  bool progress = true;                  // progress bar on stderr
-  std::ostream* samples = nullptr;       // --log-samples: one JSON line per document
+  std::vector<int32_t> stop_token_ids;  // the generation config's EOS ids (HF stops on these)
+  size_t score_batch = 64;              // documents per LanguageModel::score call
+  size_t generate_batch = 16;           // prompts per LanguageModel::generate call
+  bool progress = true;                 // progress bar on stderr
+  std::ostream* samples = nullptr;      // --log-samples: one JSON line per document
 };
 
-// Results come back in alphabetical task order, as lm-eval prints them.
+// One task's documents and token requests, ready to run on any variant.
+struct PreparedTask {
+  const Task* task = nullptr;
+  std::vector<Doc> docs;
+  std::vector<BuiltScoreRequest> score_requests;  // multiple choice: one per document
+  std::vector<std::vector<int32_t>> prompts;      // generation: one per document
+  std::optional<StopStrings> stops;               // generation
+};
+
+struct PreparedEval {
+  std::vector<PreparedTask> tasks;  // alphabetical, as lm-eval prints them
+  uint64_t input_hash = 0;          // data files + request token ids (the model is added per run)
+  std::optional<size_t> limit;
+  double seconds = 0;               // time spent preparing
+};
+
+// Loads every task's documents and encodes its requests. `codec` must outlive the result (the stop
+// strings decode with it).
+PreparedEval prepare_eval(std::span<const Task* const> tasks, const Codec& codec, const RunOptions& options);
+
+EvalResults run_prepared(const PreparedEval& prepared, runtime::LanguageModel& model, const RunOptions& options);
+
+// prepare_eval then run_prepared. Results come back in alphabetical task order, as lm-eval prints them.
 EvalResults run_eval(std::span<const Task* const> tasks, runtime::LanguageModel& model, const Codec& codec,
                      const RunOptions& options);
 

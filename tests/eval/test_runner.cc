@@ -25,15 +25,20 @@ std::string reply(const std::string& prompt) {
   return " I do not know.";
 }
 
-RunOptions options() {
+RunOptions options(std::optional<size_t> limit = std::nullopt) {
   RunOptions o;
   o.data_dir = kData;
-  o.stop_token_ids = {testing::ByteCodec::kImEnd};
+  o.limit = limit;
   o.eos_string = "<|im_end|>";
+  o.stop_token_ids = {testing::ByteCodec::kImEnd};
   o.progress = false;
-  o.score_batch = 2;     // several batches per task
+  o.score_batch = 2;  // several batches per task
   o.generate_batch = 1;
   return o;
+}
+
+EvalResults run(std::string_view tasks, runtime::LanguageModel& model, const Codec& codec, RunOptions opts) {
+  return run_eval(resolve_tasks(tasks), model, codec, opts);
 }
 
 const MetricResult& metric(const EvalResults& r, const std::string& task, const std::string& name) {
@@ -49,11 +54,9 @@ TEST(Runner, AllTasksWithAFakeModel) {
   testing::ByteCodec codec;
   testing::FakeModel model(codec, reply);
   std::ostringstream samples;
-  RunOptions opts = options();
+  RunOptions opts = options(4);  // --limit 4 cuts only ruler_qa_squad (500 → the fixture's 4 questions)
   opts.samples = &samples;
-  opts.limit = 4;  // cuts only ruler_qa_squad (500 → the fixture's 4 questions)
-  auto tasks = resolve_tasks("commonsense,retrieval");
-  EvalResults r = run_eval(tasks, model, codec, opts);
+  EvalResults r = run("commonsense,retrieval", model, codec, opts);
 
   ASSERT_EQ(r.tasks.size(), 6u);
   EXPECT_EQ(r.tasks[0].name, "arc_challenge");  // alphabetical
@@ -106,11 +109,9 @@ TEST(Runner, RulerStopsOnlyAtEosAndTheTokenBudget) {
   testing::ByteCodec codec;
   testing::FakeModel model(codec, reply);
   std::ostringstream samples;
-  RunOptions opts = options();
+  RunOptions opts = options(1);
   opts.samples = &samples;
-  opts.limit = 1;
-  auto tasks = resolve_tasks("ruler_qa_squad");
-  run_eval(tasks, model, codec, opts);
+  run("ruler_qa_squad", model, codec, opts);
   auto line = nlohmann::json::parse(samples.str());
   EXPECT_EQ(line["generated_tokens"], 32);
   EXPECT_EQ(line["output"], " Paris.\nParis is the capital of ");  // newline kept: no "\n" stop
@@ -119,18 +120,31 @@ TEST(Runner, RulerStopsOnlyAtEosAndTheTokenBudget) {
 TEST(Runner, InputHashFollowsDataAndRequests) {
   testing::ByteCodec codec;
   testing::FakeModel model(codec, reply);
-  auto tasks = resolve_tasks("arc_easy,fda");
   RunOptions opts = options();
-  uint64_t a = run_eval(tasks, model, codec, opts).input_hash;
-  EXPECT_EQ(run_eval(tasks, model, codec, opts).input_hash, a);
+  uint64_t a = run("arc_easy,fda", model, codec, opts).input_hash;
+  EXPECT_EQ(run("arc_easy,fda", model, codec, opts).input_hash, a);
   opts.precision = Precision::fp32;  // scoring, not input
-  EXPECT_EQ(run_eval(tasks, model, codec, opts).input_hash, a);
-  opts.limit = 1;
-  EXPECT_NE(run_eval(tasks, model, codec, opts).input_hash, a);
+  EXPECT_EQ(run("arc_easy,fda", model, codec, opts).input_hash, a);
+  EXPECT_NE(run("arc_easy,fda", model, codec, options(1)).input_hash, a);
   testing::ByteCodec merging({"ea"});  // other token ids, same files
   testing::FakeModel merging_model(merging, reply);
-  opts.limit.reset();
-  EXPECT_NE(run_eval(tasks, merging_model, merging, opts).input_hash, a);
+  EXPECT_NE(run("arc_easy,fda", merging_model, merging, opts).input_hash, a);
+}
+
+TEST(Runner, PreparedOnceRunsOnEveryVariant) {
+  // The sweep's use: documents and requests are built once, then run on each model variant.
+  testing::ByteCodec codec;
+  auto tasks = resolve_tasks("arc_easy");
+  PreparedEval prepared = prepare_eval(tasks, codec, options());
+  testing::FakeModel shortest(codec, reply);  // -1 per token: acc 0, acc_norm 1 (see above)
+  testing::FakeModel longest(codec, reply);
+  longest.logprob = [](const runtime::ScoreRequest&, size_t, size_t) { return 1.0f; };  // favours long choices
+  EvalResults a = run_prepared(prepared, shortest, options());
+  EvalResults b = run_prepared(prepared, longest, options());
+  EXPECT_EQ(metric(a, "arc_easy", "acc").value, 0.0);
+  EXPECT_EQ(metric(b, "arc_easy", "acc").value, 1.0);  // " steam", " eight" are the longest
+  EXPECT_EQ(a.input_hash, b.input_hash);               // same inputs, same description
+  EXPECT_EQ(shortest.scored.size(), 2u);
 }
 
 }  // namespace

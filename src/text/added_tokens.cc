@@ -56,7 +56,7 @@ AddedTokenMatcher::AddedTokenMatcher(const std::vector<AddedTokenSpec>& tokens, 
       }
       node = child;
     }
-    // The same content listed twice keeps its first entry, as HF's map from content to token.
+    // The same content listed twice: the first entry is the one matched.
     if (trie_[node].token < 0) {
       trie_[node].token = int32_t(tokens_.size());
       tokens_.push_back(t);

@@ -32,7 +32,10 @@ void BpeModel::PairTable::insert(int32_t left, int32_t right, Rule rule) {
   const uint64_t key = pair_key(left, right);
   const size_t mask = keys_.size() - 1;
   for (size_t i = slot(key);; i = (i + 1) & mask) {
-    if (keys_[i] == key) return;  // a repeated merge keeps its first (lowest) rank, as in HF
+    if (keys_[i] == key) {  // a repeated merge takes its last rank, as HF's map built in order
+      rules_[i] = rule;
+      return;
+    }
     if (keys_[i] == kEmpty) {
       keys_[i] = key;
       rules_[i] = rule;

@@ -1,5 +1,6 @@
 #include "text/byte_level.h"
 
+#include <array>
 #include <cstdint>
 
 #include "text/utf8.h"

@@ -2,7 +2,6 @@
 // that BPE vocabularies can be stored as JSON strings ("Ġ" is the space byte 0x20).
 #pragma once
 
-#include <array>
 #include <optional>
 #include <string>
 #include <string_view>

@@ -43,8 +43,9 @@ class PreTokenizer {
 
 template <typename Emit>
 void PreTokenizer::run_from(size_t index, std::string_view text, Emit& emit) const {
+  if (text.empty()) return;  // HF yields no piece (and no prefix space) for empty text
   if (index == steps_.size()) {
-    if (!text.empty()) emit(text);
+    emit(text);
     return;
   }
   if (steps_[index].add_prefix_space && text.front() != ' ') {

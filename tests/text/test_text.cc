@@ -203,12 +203,22 @@ TEST(Variants, MergesAsStrings) {
   EXPECT_EQ(Tokenizer::load(v.write_json(j)).encode(" hello abc"), (Ids{261, 32, 97, 262}));
 }
 
+TEST(Variants, RepeatedMergeTakesItsLastRank) {
+  nlohmann::json j = tiny_json();
+  j["model"]["merges"].push_back({"b", "c"});  // now ranks after "a b"
+  Variant v("repeated_merge");
+  EXPECT_EQ(Tokenizer::load(v.write_json(j)).encode("abc"), (Ids{263, 99}));
+}
+
 TEST(Variants, Gpt2ByteLevelWithPrefixSpace) {
   nlohmann::json j = tiny_json();
   j["pre_tokenizer"] = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"use_regex", true}};
   Variant v("gpt2");
   const Tokenizer tok = Tokenizer::load(v.write_json(j));
   EXPECT_EQ(tok.encode("hello"), (Ids{261}));
+  EXPECT_EQ(tok.encode(""), (Ids{}));
+  EXPECT_EQ(tok.encode("a<sep>b"), (Ids{32, 97, 271, 32, 98}));  // each section gets its prefix space
+  EXPECT_EQ(tok.encode("<sep> b"), (Ids{271, 32, 98}));
   EXPECT_EQ(tok.encode("hello hello's  \xE1\xA0\x8E" "ab"), (Ids{261, 261, 267, 32, 32, 225, 160, 142, 263}));
 }
 

@@ -3,6 +3,9 @@
 #include "backend/backend.h"
 #include "backend/cpu/cpu_backend.h"
 #include "base/error.h"
+#ifdef HALO_HAVE_CUDA
+#include "backend/cuda/cuda_backend.h"
+#endif
 
 namespace halo::backend {
 
@@ -26,7 +29,11 @@ std::unique_ptr<Backend> make_backend(const DeviceSpec& device) {
     case DeviceKind::cpu:
       return std::make_unique<CpuBackend>();
     case DeviceKind::cuda:
+#ifdef HALO_HAVE_CUDA
+      return make_cuda_backend(device.index);
+#else
       fail("--device cuda:{}: this build of halo has no CUDA backend", device.index);
+#endif
   }
   fail("internal: unknown device kind");
 }

@@ -1,0 +1,126 @@
+// Times a model on the CUDA backend through the runtime's public API (ModelRunner), the way the
+// evaluation floor drives it, and prints one JSON object per measurement:
+//   score    hellaswag-shaped scoring: documents of a ~80-token context and 4 continuations of
+//            ~30 tokens (≈110-token requests); tokens/s counts context + continuation per request,
+//            as a padded per-request PyTorch loop processes them
+//   prefill  one 4096-token prompt and its first greedy token
+//   decode   greedy tokens after a 4096-token prompt, batch 1 and 32: (t(65 new) - t(1 new)) / 64
+// Usage: bench_cuda_model MODEL_DIR [--rnn RUN_DIR --convert L] [--label NAME] [--skip-b32]
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstring>
+#include <random>
+
+#include "backend/cuda/cuda_backend.h"
+#include "base/error.h"
+#include "model/model.h"
+#include "runtime/model_runner.h"
+
+namespace {
+
+using namespace halo;
+using Clock = std::chrono::steady_clock;
+
+std::vector<int32_t> random_tokens(std::mt19937& rng, int n, int vocab) {
+  std::uniform_int_distribution<int32_t> dist(0, vocab - 1);
+  std::vector<int32_t> t(size_t(n), 0);
+  for (auto& x : t) x = dist(rng);
+  return t;
+}
+
+template <typename Fn>
+double seconds(backend::CudaBackend& b, Fn fn) {
+  b.synchronize();
+  auto start = Clock::now();
+  fn();
+  b.synchronize();
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+int run(int argc, char** argv) {
+  if (argc < 2) fail("usage: bench_cuda_model MODEL_DIR [--rnn RUN --convert L] [--label NAME] [--skip-b32]");
+  model::LoadOptions options;
+  std::vector<int> convert;
+  std::string label = "original";
+  bool skip_b32 = false;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--rnn" && i + 1 < argc) options.rnn_dir = argv[++i];
+    else if (a == "--convert" && i + 1 < argc) convert.push_back(std::stoi(argv[++i]));
+    else if (a == "--label" && i + 1 < argc) label = argv[++i];
+    else if (a == "--skip-b32") skip_b32 = true;
+    else fail("bench_cuda_model: unknown argument '{}'", a);
+  }
+  options.rnn_layers = convert;
+  backend::CudaBackend b(0);
+  double load_s = 0;
+  std::optional<model::Model> m;
+  load_s = seconds(b, [&] { m.emplace(model::Model::load(b, argv[1], options)); });
+  runtime::ModelRunner runner(b, *m, model::Variant::converting(m->num_layers(), convert));
+  const int vocab = int(m->config().vocab_size);
+  std::mt19937 rng(7);
+  auto emit = [&](const std::string& what, const std::string& fields) {
+    fmt::print("{{\"side\": \"halo\", \"model\": \"{}\", \"variant\": \"{}\", \"bench\": \"{}\", {}}}\n",
+               argv[1], label, what, fields);
+    std::fflush(stdout);
+  };
+  emit("load", fmt::format("\"seconds\": {:.2f}", load_s));
+
+  // Scoring: 256 documents (1024 requests), handed over 64 documents at a time.
+  {
+    std::vector<runtime::ScoreRequest> docs;
+    int64_t tokens = 0;
+    std::uniform_int_distribution<int> ctx_len(70, 90), cont_len(20, 40);
+    for (int d = 0; d < 256; ++d) {
+      runtime::ScoreRequest r;
+      r.context = random_tokens(rng, ctx_len(rng), vocab);
+      for (int c = 0; c < 4; ++c) {
+        r.continuations.push_back(random_tokens(rng, cont_len(rng), vocab));
+        tokens += int64_t(r.context.size() + r.continuations.back().size());
+      }
+      docs.push_back(std::move(r));
+    }
+    auto score_all = [&] {
+      for (size_t d = 0; d < docs.size(); d += 64) {
+        runner.score(std::span(docs).subspan(d, std::min<size_t>(64, docs.size() - d)));
+      }
+    };
+    seconds(b, [&] { runner.score(std::span(docs).first(8)); });  // warm-up
+    double s = seconds(b, score_all);
+    emit("score", fmt::format("\"documents\": 256, \"tokens\": {}, \"seconds\": {:.4f}, \"tokens_per_s\": {:.0f}",
+                              tokens, s, double(tokens) / s));
+  }
+
+  auto generate = [&](int batch, int new_tokens) {
+    std::vector<runtime::GenerateRequest> requests(static_cast<size_t>(batch));
+    for (auto& r : requests) {
+      r.prompt = random_tokens(rng, 4096, vocab);
+      r.max_new_tokens = new_tokens;
+    }
+    return seconds(b, [&] { runner.generate(requests); });
+  };
+  generate(1, 2);  // warm-up at full length
+  const double prefill = generate(1, 1);
+  emit("prefill", fmt::format("\"tokens\": 4096, \"ms\": {:.2f}", prefill * 1e3));
+  for (int batch : {1, 32}) {
+    if (batch == 32 && skip_b32) continue;
+    const double one = batch == 1 ? prefill : generate(batch, 1);
+    const double many = generate(batch, 65);
+    emit("decode", fmt::format("\"batch\": {}, \"prompt\": 4096, \"ms_per_step\": {:.3f}, \"tokens_per_s\": {:.0f}",
+                               batch, (many - one) / 64 * 1e3, batch * 64 / (many - one)));
+  }
+  emit("memory", fmt::format("\"peak_gib\": {:.2f}", double(b.peak_memory_bytes()) / double(1ull << 30)));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "bench_cuda_model: {}\n", e.what());
+    return 1;
+  }
+}

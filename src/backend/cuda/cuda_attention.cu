@@ -1,0 +1,319 @@
+// Causal softmax attention, flash-attention style: scores live only in registers, never as a T×T
+// matrix. A block of 4 warps takes 64 query rows of one head (16 rows a warp) and walks the key/value
+// cache in tiles of 64 keys staged in shared memory. Q·Kᵀ and P·V run on the tensor cores
+// (mma.sync m16n8k16, bf16 in, fp32 accumulate); the softmax is online in fp32 with base-2
+// exponentials. The accumulator layout of mma.sync is known, so the S tile is reused in registers as
+// the A operand of P·V and rows are rescaled without leaving registers.
+//
+// Grouped KV heads: query head h reads kv head h / (heads / kv_heads). Queries are new tokens at
+// positions first_pos..first_pos+T-1 against a cache that already holds them, so one kernel serves
+// prefill, shared-context continuations and decoding. When there are too few (row tile, head) blocks
+// to fill the GPU (decoding, short continuations), the keys are split over several blocks that write
+// partial results (unnormalised output, running max and sum), and a second kernel merges them.
+#include <algorithm>
+
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/cuda_common.cuh"
+
+namespace halo::backend::cuda {
+
+namespace {
+
+constexpr int kRows = 64;     // query rows per block
+constexpr int kKeys = 64;     // keys per tile
+constexpr int kThreads = 128;
+constexpr float kLog2e = 1.4426950408889634f;
+
+__device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
+                                         uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+      "{%0,%1,%2,%3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
+
+__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
+  __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<uint32_t*>(&v);
+}
+
+__device__ __forceinline__ uint32_t pair_bits(bf16_bits lo, bf16_bits hi) {
+  return uint32_t(lo) | (uint32_t(hi) << 16);
+}
+
+struct SplitArgs {
+  int splits = 1;
+  float* part_o = nullptr;   // [splits, T, heads, DP] unnormalised outputs
+  float* part_ml = nullptr;  // [splits, T, heads, 2] running max (log2 units) and sum
+};
+
+// DP: head_dim rounded up to a multiple of 16 (the mma k-step); columns past head_dim are zero.
+template <int DP>
+__global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a, SplitArgs split,
+                                                             float scale_log2) {
+  constexpr int kStride = DP + 8;  // padded rows: lanes of a warp hit distinct banks
+  __shared__ __align__(16) bf16_bits ks[kKeys][kStride];
+  __shared__ __align__(16) bf16_bits vs[kKeys][kStride];
+
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int g = lane / 4, t = lane % 4;
+  const int h = blockIdx.y;
+  const int kvh = h / (a.heads / a.kv_heads);
+  const int64_t q0 = int64_t(blockIdx.x) * kRows;
+  const int64_t q_stride = int64_t(a.heads) * a.head_dim;
+  const int64_t kv_stride = int64_t(a.kv_heads) * a.head_dim;
+  const int d = a.head_dim;
+
+  // Keys this block may need (causal), and this split's share of them.
+  const int64_t block_keys = a.first_pos + imin(q0 + kRows, a.rows);
+  int64_t key_begin = 0, key_end = block_keys;
+  if (split.splits > 1) {
+    int64_t per = (block_keys + split.splits - 1) / split.splits;
+    per = (per + kKeys - 1) / kKeys * kKeys;
+    key_begin = imin(int64_t(blockIdx.z) * per, block_keys);
+    key_end = imin(key_begin + per, block_keys);
+  }
+
+  // This warp's 16 query rows as mma A fragments (rows g and g+8, columns t*2 and t*2+8).
+  const int64_t row_a = q0 + warp * 16 + g, row_b = row_a + 8;
+  uint32_t qf[DP / 16][4];
+  const bf16_bits* qh = a.q + int64_t(h) * d;
+#pragma unroll
+  for (int kk = 0; kk < DP / 16; ++kk) {
+    const int c0 = kk * 16 + t * 2, c1 = c0 + 8;
+    auto load = [&](int64_t row, int col) -> uint32_t {
+      if (row >= a.rows || col >= d) return 0u;
+      return *reinterpret_cast<const uint32_t*>(qh + row * q_stride + col);
+    };
+    qf[kk][0] = load(row_a, c0);
+    qf[kk][1] = load(row_b, c0);
+    qf[kk][2] = load(row_a, c1);
+    qf[kk][3] = load(row_b, c1);
+  }
+  const int64_t pos_a = a.first_pos + row_a, pos_b = a.first_pos + row_b;
+
+  float o[DP / 8][4];
+#pragma unroll
+  for (int n = 0; n < DP / 8; ++n) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0;
+  float m_a = -INFINITY, m_b = -INFINITY, l_a = 0, l_b = 0;
+
+  const bf16_bits* kh = a.k + int64_t(kvh) * d;
+  const bf16_bits* vh = a.v + int64_t(kvh) * d;
+  for (int64_t tile = key_begin; tile < key_end; tile += kKeys) {
+    __syncthreads();  // the previous tile is fully consumed
+    constexpr int kChunks = kKeys * DP / 8;  // 16-byte pieces per tile
+    for (int c = threadIdx.x; c < kChunks; c += kThreads) {
+      const int r = c / (DP / 8), col = (c % (DP / 8)) * 8;
+      const int64_t key = tile + r;
+      uint4 kv = make_uint4(0, 0, 0, 0), vv = make_uint4(0, 0, 0, 0);
+      if (key < key_end && col < d) {
+        kv = *reinterpret_cast<const uint4*>(kh + key * kv_stride + col);
+        vv = *reinterpret_cast<const uint4*>(vh + key * kv_stride + col);
+      }
+      *reinterpret_cast<uint4*>(&ks[r][col]) = kv;
+      *reinterpret_cast<uint4*>(&vs[r][col]) = vv;
+    }
+    __syncthreads();
+
+    // S = Q Kᵀ for 16 rows × 64 keys: 8 n-tiles of 8 keys.
+    float s[kKeys / 8][4];
+#pragma unroll
+    for (int j = 0; j < kKeys / 8; ++j) {
+      s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0;
+#pragma unroll
+      for (int kk = 0; kk < DP / 16; ++kk) {
+        const bf16_bits* kr = &ks[j * 8 + g][kk * 16 + t * 2];
+        mma_bf16(s[j], qf[kk], *reinterpret_cast<const uint32_t*>(kr),
+                 *reinterpret_cast<const uint32_t*>(kr + 8));
+      }
+    }
+
+    // Causal and range mask, scale, row maxima (each row is spread over the 4 lanes of a quad).
+    float mx_a = -INFINITY, mx_b = -INFINITY;
+#pragma unroll
+    for (int j = 0; j < kKeys / 8; ++j) {
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        const int64_t key = tile + j * 8 + t * 2 + e;
+        const bool in_range = key < key_end;
+        s[j][e] = (in_range && key <= pos_a) ? s[j][e] * scale_log2 : -INFINITY;
+        s[j][2 + e] = (in_range && key <= pos_b) ? s[j][2 + e] * scale_log2 : -INFINITY;
+        mx_a = fmaxf(mx_a, s[j][e]);
+        mx_b = fmaxf(mx_b, s[j][2 + e]);
+      }
+    }
+#pragma unroll
+    for (int off = 1; off < 4; off *= 2) {
+      mx_a = fmaxf(mx_a, __shfl_xor_sync(0xffffffffu, mx_a, off));
+      mx_b = fmaxf(mx_b, __shfl_xor_sync(0xffffffffu, mx_b, off));
+    }
+    const float new_a = fmaxf(m_a, mx_a), new_b = fmaxf(m_b, mx_b);
+    // A row with no visible key yet keeps max -inf; 0 as reference keeps exp2 free of NaN.
+    const float ref_a = new_a == -INFINITY ? 0.0f : new_a;
+    const float ref_b = new_b == -INFINITY ? 0.0f : new_b;
+    const float alpha_a = exp2f(m_a - ref_a), alpha_b = exp2f(m_b - ref_b);
+    m_a = new_a;
+    m_b = new_b;
+    float sum_a = 0, sum_b = 0;
+#pragma unroll
+    for (int j = 0; j < kKeys / 8; ++j) {
+      s[j][0] = exp2f(s[j][0] - ref_a);
+      s[j][1] = exp2f(s[j][1] - ref_a);
+      s[j][2] = exp2f(s[j][2] - ref_b);
+      s[j][3] = exp2f(s[j][3] - ref_b);
+      sum_a += s[j][0] + s[j][1];
+      sum_b += s[j][2] + s[j][3];
+    }
+    l_a = l_a * alpha_a + sum_a;
+    l_b = l_b * alpha_b + sum_b;
+#pragma unroll
+    for (int n = 0; n < DP / 8; ++n) {
+      o[n][0] *= alpha_a;
+      o[n][1] *= alpha_a;
+      o[n][2] *= alpha_b;
+      o[n][3] *= alpha_b;
+    }
+
+    // O += P V: the S accumulators of two adjacent key n-tiles form one A fragment.
+#pragma unroll
+    for (int kk = 0; kk < kKeys / 16; ++kk) {
+      const uint32_t p[4] = {pack_bf16(s[2 * kk][0], s[2 * kk][1]),
+                             pack_bf16(s[2 * kk][2], s[2 * kk][3]),
+                             pack_bf16(s[2 * kk + 1][0], s[2 * kk + 1][1]),
+                             pack_bf16(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+      const int k0 = kk * 16 + t * 2;
+#pragma unroll
+      for (int n = 0; n < DP / 8; ++n) {
+        const int col = n * 8 + g;
+        const uint32_t b0 = pair_bits(vs[k0][col], vs[k0 + 1][col]);
+        const uint32_t b1 = pair_bits(vs[k0 + 8][col], vs[k0 + 9][col]);
+        mma_bf16(o[n], p, b0, b1);
+      }
+    }
+  }
+
+#pragma unroll
+  for (int off = 1; off < 4; off *= 2) {
+    l_a += __shfl_xor_sync(0xffffffffu, l_a, off);
+    l_b += __shfl_xor_sync(0xffffffffu, l_b, off);
+  }
+
+  if (split.splits == 1) {
+    const float inv_a = l_a > 0 ? 1.0f / l_a : 0.0f, inv_b = l_b > 0 ? 1.0f / l_b : 0.0f;
+    bf16_bits* oh = a.out + int64_t(h) * d;
+#pragma unroll
+    for (int n = 0; n < DP / 8; ++n) {
+      const int col = n * 8 + t * 2;
+      if (col >= d) continue;
+      if (row_a < a.rows) {
+        *reinterpret_cast<__nv_bfloat162*>(oh + row_a * q_stride + col) =
+            __floats2bfloat162_rn(o[n][0] * inv_a, o[n][1] * inv_a);
+      }
+      if (row_b < a.rows) {
+        *reinterpret_cast<__nv_bfloat162*>(oh + row_b * q_stride + col) =
+            __floats2bfloat162_rn(o[n][2] * inv_b, o[n][3] * inv_b);
+      }
+    }
+    return;
+  }
+  const int64_t z = blockIdx.z;
+  auto part = [&](int64_t row) { return (z * a.rows + row) * a.heads + h; };
+#pragma unroll
+  for (int n = 0; n < DP / 8; ++n) {
+    const int col = n * 8 + t * 2;
+    if (row_a < a.rows) {
+      split.part_o[part(row_a) * DP + col] = o[n][0];
+      split.part_o[part(row_a) * DP + col + 1] = o[n][1];
+    }
+    if (row_b < a.rows) {
+      split.part_o[part(row_b) * DP + col] = o[n][2];
+      split.part_o[part(row_b) * DP + col + 1] = o[n][3];
+    }
+  }
+  if (t == 0) {
+    if (row_a < a.rows) {
+      split.part_ml[part(row_a) * 2] = m_a;
+      split.part_ml[part(row_a) * 2 + 1] = l_a;
+    }
+    if (row_b < a.rows) {
+      split.part_ml[part(row_b) * 2] = m_b;
+      split.part_ml[part(row_b) * 2 + 1] = l_b;
+    }
+  }
+}
+
+// One block per (row, head): weights each split's partial output by exp2(m_split - m_max).
+template <int DP>
+__global__ void merge_splits_kernel(AttentionArgs a, SplitArgs split) {
+  const int64_t row = blockIdx.x / a.heads;
+  const int h = int(blockIdx.x % a.heads);
+  float m = -INFINITY;
+  for (int z = 0; z < split.splits; ++z) {
+    m = fmaxf(m, split.part_ml[((z * a.rows + row) * a.heads + h) * 2]);
+  }
+  for (int col = threadIdx.x; col < a.head_dim; col += blockDim.x) {
+    float total = 0, acc = 0;
+    for (int z = 0; z < split.splits; ++z) {
+      const int64_t p = (z * a.rows + row) * a.heads + h;
+      const float w = exp2f(split.part_ml[p * 2] - m);
+      total += split.part_ml[p * 2 + 1] * w;
+      acc += split.part_o[p * DP + col] * w;
+    }
+    store_bf16(a.out + row * int64_t(a.heads) * a.head_dim + int64_t(h) * a.head_dim + col,
+               acc / total);
+  }
+}
+
+int padded_dim(int head_dim) { return head_dim <= 16 ? 16 : head_dim <= 32 ? 32 : head_dim <= 64 ? 64 : 128; }
+
+int split_count(const AttentionArgs& a) {
+  const int64_t blocks = (a.rows + kRows - 1) / kRows * a.heads;
+  if (blocks >= a.multiprocessors) return 1;
+  const int64_t keys = a.first_pos + a.rows;
+  const int64_t wanted = (2 * int64_t(a.multiprocessors) + blocks - 1) / blocks;
+  // At least two tiles of keys per split, so merging stays cheap next to the work split.
+  const int64_t most = std::max<int64_t>(1, keys / (2 * kKeys));
+  return int(std::clamp<int64_t>(std::min(wanted, most), 1, 64));
+}
+
+template <int DP>
+void launch(const AttentionArgs& a, void* scratch) {
+  SplitArgs split;
+  split.splits = split_count(a);
+  const float scale_log2 = kLog2e / sqrtf(float(a.head_dim));
+  dim3 grid(unsigned((a.rows + kRows - 1) / kRows), unsigned(a.heads), unsigned(split.splits));
+  if (split.splits > 1) {
+    split.part_o = static_cast<float*>(scratch);
+    split.part_ml = split.part_o + int64_t(split.splits) * a.rows * a.heads * DP;
+  }
+  attention_kernel<DP><<<grid, kThreads>>>(a, split, scale_log2);
+  check_launch("attention");
+  if (split.splits > 1) {
+    merge_splits_kernel<DP><<<unsigned(a.rows * a.heads), std::min(DP, 128)>>>(a, split);
+    check_launch("attention merge");
+  }
+}
+
+}  // namespace
+
+size_t attention_scratch_bytes(const AttentionArgs& a) {
+  const int splits = split_count(a);
+  if (splits == 1) return 0;
+  return size_t(splits) * size_t(a.rows) * size_t(a.heads) * size_t(padded_dim(a.head_dim) + 2) *
+         sizeof(float);
+}
+
+void launch_attention(const AttentionArgs& a, void* scratch) {
+  if (a.rows == 0) return;
+  switch (padded_dim(a.head_dim)) {
+    case 16: return launch<16>(a, scratch);
+    case 32: return launch<32>(a, scratch);
+    case 64: return launch<64>(a, scratch);
+    default: return launch<128>(a, scratch);
+  }
+}
+
+}  // namespace halo::backend::cuda

@@ -1,0 +1,88 @@
+// The CUDA backend (docs/cuda.md): activations and weights in bf16 on one GPU, fp32 accumulation
+// and fp32 softmax/norm statistics, lightning-attention state in fp32. Every call is issued on the
+// legacy default stream from the thread that owns the backend; only download() and the scoring
+// ops wait for the GPU.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "backend/backend.h"
+
+namespace halo::backend {
+
+namespace cuda {
+class Gemm;
+}
+
+class CudaBackend final : public Backend {
+ public:
+  // Selects GPU `device`; a missing driver, no GPU or a bad index is a one-line halo::Error.
+  explicit CudaBackend(int device);
+  ~CudaBackend() override;
+
+  std::string name() const override;
+
+  Tensor alloc(int64_t rows, int64_t cols) override;
+  Tensor alloc_state(int64_t rows, int64_t cols) override;
+  Tensor upload(std::span<const float> values, int64_t rows, int64_t cols) override;
+  std::vector<float> download(const Tensor& t) override;
+  void copy(const Tensor& src, Tensor& dst) override;
+
+  void linear(const Tensor& x, const Tensor& w, Tensor& y) override;
+  void embedding(std::span<const int32_t> ids, const Tensor& table, Tensor& out) override;
+  void rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& y) override;
+  void add(Tensor& x, const Tensor& delta) override;
+  void rope(Tensor& x, int head_dim, std::span<const int64_t> positions,
+            std::span<const float> inv_freq) override;
+  void scale_rows(Tensor& x, std::span<const float> factors) override;
+  void swiglu(const Tensor& gate, const Tensor& up, Tensor& out) override;
+  void sigmoid_mul(Tensor& x, const Tensor& gate) override;
+
+  void attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache, int64_t first_pos,
+                 HeadShape shape, Tensor& out) override;
+  void lightning(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state, HeadShape shape,
+                 std::span<const float> slopes, float scale, Tensor& out) override;
+
+  std::vector<TokenScore> score_targets(const Tensor& logits,
+                                        std::span<const int32_t> targets) override;
+  std::vector<int32_t> argmax(const Tensor& logits) override;
+
+  // The two forms of lightning attention, exposed so the GPU tests can hold them against each
+  // other (lightning() picks recurrent for one row, chunked otherwise).
+  void lightning_recurrent(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
+                           HeadShape shape, std::span<const float> slopes, float scale, Tensor& out);
+  void lightning_chunked(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
+                         HeadShape shape, std::span<const float> slopes, float scale, Tensor& out);
+
+  // Bytes of GPU memory held by live tensors at most so far (the pool's high-water mark).
+  size_t peak_memory_bytes() const;
+  // Waits for all queued work (benchmarks time with it).
+  void synchronize();
+
+ private:
+  Tensor alloc_typed(int64_t rows, int64_t cols, DType dtype);
+  // Device scratch of at least `bytes`, valid until the next call that asks for scratch.
+  void* scratch(size_t bytes);
+  // Copies a small host array to device scratch owned by `slot` (0..kSlots-1), returns it.
+  const void* stage(int slot, const void* data, size_t bytes);
+  // Device copy of a constant table (RoPE frequencies, lightning slopes), uploaded once.
+  const float* constant_table(std::span<const float> values);
+
+  int device_ = 0;
+  std::string device_name_;
+  std::unique_ptr<cuda::Gemm> gemm_;
+  struct Buffer {
+    void* data = nullptr;
+    size_t bytes = 0;
+  };
+  static constexpr int kSlots = 4;
+  Buffer scratch_;
+  Buffer staged_[kSlots];
+  std::vector<std::pair<std::vector<float>, std::shared_ptr<void>>> tables_;
+};
+
+// make_backend's entry point (backend_factory.cc).
+std::unique_ptr<Backend> make_cuda_backend(int device);
+
+}  // namespace halo::backend

@@ -1,0 +1,101 @@
+// Elementwise kernels: fp32 → bf16 conversion, embedding gather, residual add, row scaling and the
+// two gates (SwiGLU, sigmoid). Arithmetic is fp32; results are rounded to bf16 once.
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/cuda_common.cuh"
+
+namespace halo::backend::cuda {
+
+namespace {
+
+constexpr int kThreads = 256;
+
+__global__ void f32_to_bf16_kernel(const float* in, bf16_bits* out, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    store_bf16(out + i, in[i]);
+  }
+}
+
+// One block per output row; rows are copied as 16-byte vectors when the width allows.
+__global__ void embedding_kernel(const int32_t* ids, const bf16_bits* table, int64_t cols,
+                                 bf16_bits* out) {
+  const int64_t row = blockIdx.x;
+  const bf16_bits* src = table + int64_t(ids[row]) * cols;
+  bf16_bits* dst = out + row * cols;
+  if (cols % 8 == 0) {
+    for (int64_t i = threadIdx.x; i < cols / 8; i += blockDim.x) {
+      reinterpret_cast<uint4*>(dst)[i] = reinterpret_cast<const uint4*>(src)[i];
+    }
+  } else {
+    for (int64_t i = threadIdx.x; i < cols; i += blockDim.x) dst[i] = src[i];
+  }
+}
+
+__global__ void add_kernel(bf16_bits* x, const bf16_bits* delta, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    store_bf16(x + i, load_f32(x + i) + load_f32(delta + i));
+  }
+}
+
+__global__ void scale_rows_kernel(bf16_bits* x, int64_t cols, int64_t n, const float* factors) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    store_bf16(x + i, load_f32(x + i) * factors[i / cols]);
+  }
+}
+
+__global__ void swiglu_kernel(const bf16_bits* gate, const bf16_bits* up, bf16_bits* out, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    float g = load_f32(gate + i);
+    store_bf16(out + i, g / (1.0f + __expf(-g)) * load_f32(up + i));
+  }
+}
+
+__global__ void sigmoid_mul_kernel(bf16_bits* x, const bf16_bits* gate, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
+       i += int64_t(gridDim.x) * blockDim.x) {
+    store_bf16(x + i, load_f32(x + i) / (1.0f + __expf(-load_f32(gate + i))));
+  }
+}
+
+}  // namespace
+
+void launch_f32_to_bf16(const float* in, bf16_bits* out, int64_t n) {
+  f32_to_bf16_kernel<<<grid_for(n, kThreads), kThreads>>>(in, out, n);
+  check_launch("upload");
+}
+
+void launch_embedding(const int32_t* ids, int64_t rows, const bf16_bits* table, int64_t cols,
+                      bf16_bits* out) {
+  if (rows == 0) return;
+  embedding_kernel<<<unsigned(rows), 128>>>(ids, table, cols, out);
+  check_launch("embedding");
+}
+
+void launch_add(bf16_bits* x, const bf16_bits* delta, int64_t n) {
+  if (n == 0) return;
+  add_kernel<<<grid_for(n, kThreads), kThreads>>>(x, delta, n);
+  check_launch("add");
+}
+
+void launch_scale_rows(bf16_bits* x, int64_t rows, int64_t cols, const float* factors) {
+  if (rows * cols == 0) return;
+  scale_rows_kernel<<<grid_for(rows * cols, kThreads), kThreads>>>(x, cols, rows * cols, factors);
+  check_launch("scale_rows");
+}
+
+void launch_swiglu(const bf16_bits* gate, const bf16_bits* up, bf16_bits* out, int64_t n) {
+  if (n == 0) return;
+  swiglu_kernel<<<grid_for(n, kThreads), kThreads>>>(gate, up, out, n);
+  check_launch("swiglu");
+}
+
+void launch_sigmoid_mul(bf16_bits* x, const bf16_bits* gate, int64_t n) {
+  if (n == 0) return;
+  sigmoid_mul_kernel<<<grid_for(n, kThreads), kThreads>>>(x, gate, n);
+  check_launch("sigmoid_mul");
+}
+
+}  // namespace halo::backend::cuda

@@ -1,0 +1,37 @@
+// y[M,N] = x[M,K] · w[N,K]ᵀ in bf16 with fp32 accumulation through cuBLASLt. The heuristic's
+// algorithm is looked up once per (shape, alignment) and cached: the runtime repeats a handful of
+// shapes thousands of times.
+#pragma once
+
+#include <cublasLt.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <tuple>
+
+namespace halo::backend::cuda {
+
+class Gemm {
+ public:
+  explicit Gemm(int device);
+  ~Gemm();
+  Gemm(const Gemm&) = delete;
+  Gemm& operator=(const Gemm&) = delete;
+
+  // All three are bf16, row-major, rows contiguous.
+  void run(const void* x, const void* w, void* y, int64_t m, int64_t n, int64_t k);
+
+ private:
+  struct Plan;
+  // (m, n, k, alignment of x, w, y)
+  using Key = std::tuple<int64_t, int64_t, int64_t, int, int, int>;
+  Plan& plan(const Key& key);
+
+  cublasLtHandle_t handle_ = nullptr;
+  void* workspace_ = nullptr;
+  size_t workspace_bytes_ = 0;
+  std::map<Key, std::unique_ptr<Plan>> plans_;
+};
+
+}  // namespace halo::backend::cuda

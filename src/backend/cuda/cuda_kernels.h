@@ -1,0 +1,69 @@
+// Launchers for the backend's kernels: plain C++ signatures (bf16 data passed as uint16_t bits) so
+// the host code compiles without the CUDA compiler. Every launcher queues its work on the legacy
+// default stream and checks the launch.
+#pragma once
+
+#include <cstdint>
+
+namespace halo::backend::cuda {
+
+using bf16_bits = uint16_t;
+
+// Elementwise (cuda_elementwise.cu).
+void launch_f32_to_bf16(const float* in, bf16_bits* out, int64_t n);
+void launch_embedding(const int32_t* ids, int64_t rows, const bf16_bits* table, int64_t cols,
+                      bf16_bits* out);
+void launch_add(bf16_bits* x, const bf16_bits* delta, int64_t n);
+void launch_scale_rows(bf16_bits* x, int64_t rows, int64_t cols, const float* factors);
+void launch_swiglu(const bf16_bits* gate, const bf16_bits* up, bf16_bits* out, int64_t n);
+void launch_sigmoid_mul(bf16_bits* x, const bf16_bits* gate, int64_t n);
+
+// y = w * x / sqrt(mean(x²) + eps) over each group of `group` columns (cuda_norms.cu).
+void launch_rms_norm(const bf16_bits* x, const bf16_bits* w, int64_t groups, int group, float eps,
+                     bf16_bits* y);
+
+// NeoX RoPE in place (cuda_rope.cu). Positions: positions[t] when not null, else first_pos + t.
+void launch_rope(bf16_bits* x, int64_t rows, int64_t cols, int head_dim, const int64_t* positions,
+                 int64_t first_pos, const float* inv_freq);
+
+// Causal flash attention (cuda_attention.cu).
+struct AttentionArgs {
+  const bf16_bits* q = nullptr;  // [T, heads * head_dim]
+  const bf16_bits* k = nullptr;  // cache rows [0, first_pos + T), [*, kv_heads * head_dim]
+  const bf16_bits* v = nullptr;
+  bf16_bits* out = nullptr;      // [T, heads * head_dim]
+  int64_t rows = 0;              // T
+  int64_t first_pos = 0;
+  int heads = 0, kv_heads = 0, head_dim = 0;
+  int multiprocessors = 0;
+};
+// Bytes of scratch the call needs (partial results when keys are split over blocks).
+size_t attention_scratch_bytes(const AttentionArgs& args);
+void launch_attention(const AttentionArgs& args, void* scratch);
+
+// Lightning attention (cuda_lightning.cu); state is fp32 [heads, d*d], slopes on the device.
+struct LightningArgs {
+  const bf16_bits* q = nullptr;  // [T, heads * d]
+  const bf16_bits* k = nullptr;  // [T, kv_heads * d]
+  const bf16_bits* v = nullptr;
+  float* state = nullptr;
+  bf16_bits* out = nullptr;
+  const float* slopes = nullptr;
+  int64_t rows = 0;
+  int heads = 0, kv_heads = 0, head_dim = 0;
+  float scale = 1;
+};
+void launch_lightning_recurrent(const LightningArgs& args);
+void launch_lightning_chunked(const LightningArgs& args);
+
+// Per logits row: log-softmax at targets[row] (targets may be null) and the first argmax
+// (cuda_scoring.cu).
+struct RowScore {
+  float logprob;
+  float logprob_bf16;
+  int32_t argmax;
+};
+void launch_score_rows(const bf16_bits* logits, int64_t rows, int64_t vocab, const int32_t* targets,
+                       RowScore* out);
+
+}  // namespace halo::backend::cuda

@@ -1,0 +1,245 @@
+// CudaBackend's operations: shape and dtype checks on the host, then one launcher each
+// (cuda_kernels.h). Small host arrays (token ids, positions, targets) go up through staging slots.
+#include <cuda_runtime_api.h>
+
+#include <numeric>
+
+#include "backend/cuda/cuda_backend.h"
+#include "backend/cuda/cuda_check.h"
+#include "backend/cuda/cuda_gemm.h"
+#include "backend/cuda/cuda_kernels.h"
+#include "base/error.h"
+
+namespace halo::backend {
+
+namespace {
+
+using cuda::bf16_bits;
+
+// Staging slots (CudaBackend::stage); one op never uses a slot twice.
+enum Slot { kIds = 0, kPositions = 1, kFactors = 2, kResults = 3 };
+
+bf16_bits* bits(Tensor& t, const char* op) {
+  if (t.dtype() != DType::bf16) fail("internal: cuda {}: expected a bf16 tensor", op);
+  return static_cast<bf16_bits*>(t.data());
+}
+const bf16_bits* bits(const Tensor& t, const char* op) {
+  if (t.dtype() != DType::bf16) fail("internal: cuda {}: expected a bf16 tensor", op);
+  return static_cast<const bf16_bits*>(t.data());
+}
+
+void check_same_shape(const Tensor& a, const Tensor& b, const char* op) {
+  if (a.rows() != b.rows() || a.cols() != b.cols()) {
+    fail("internal: {}: shape [{}, {}] vs [{}, {}]", op, a.rows(), a.cols(), b.rows(), b.cols());
+  }
+}
+
+int multiprocessors() {
+  int device = 0, count = 0;
+  cuda::check(cudaGetDevice(&device), "attention");
+  cuda::check(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device), "attention");
+  return count;
+}
+
+}  // namespace
+
+void CudaBackend::linear(const Tensor& x, const Tensor& w, Tensor& y) {
+  if (x.cols() != w.cols() || y.rows() != x.rows() || y.cols() != w.rows()) {
+    fail("internal: linear [{}, {}] x [{}, {}]ᵀ -> [{}, {}]", x.rows(), x.cols(), w.rows(),
+         w.cols(), y.rows(), y.cols());
+  }
+  if (x.rows() == 0) return;
+  gemm_->run(bits(x, "linear"), bits(w, "linear"), bits(y, "linear"), x.rows(), w.rows(), x.cols());
+}
+
+void CudaBackend::embedding(std::span<const int32_t> ids, const Tensor& table, Tensor& out) {
+  if (out.rows() != int64_t(ids.size()) || out.cols() != table.cols()) {
+    fail("internal: embedding output shape");
+  }
+  for (int32_t id : ids) {
+    if (id < 0 || id >= table.rows()) {
+      fail("token id {} is outside the vocabulary (0-{})", id, table.rows() - 1);
+    }
+  }
+  if (ids.empty()) return;
+  const auto* device_ids = static_cast<const int32_t*>(stage(kIds, ids.data(), ids.size_bytes()));
+  cuda::launch_embedding(device_ids, out.rows(), bits(table, "embedding"), table.cols(),
+                         bits(out, "embedding"));
+}
+
+void CudaBackend::rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& y) {
+  check_same_shape(x, y, "rms_norm");
+  const int64_t group = w.cols();
+  if (x.cols() % group != 0) fail("internal: rms_norm group {} does not divide {}", group, x.cols());
+  cuda::launch_rms_norm(bits(x, "rms_norm"), bits(w, "rms_norm"), x.numel() / group, int(group), eps,
+                        bits(y, "rms_norm"));
+}
+
+void CudaBackend::add(Tensor& x, const Tensor& delta) {
+  check_same_shape(x, delta, "add");
+  cuda::launch_add(bits(x, "add"), bits(delta, "add"), x.numel());
+}
+
+void CudaBackend::rope(Tensor& x, int head_dim, std::span<const int64_t> positions,
+                       std::span<const float> inv_freq) {
+  if (int64_t(positions.size()) != x.rows() || int(inv_freq.size()) != head_dim / 2 ||
+      x.cols() % head_dim != 0) {
+    fail("internal: rope positions/frequencies do not match the tensor");
+  }
+  if (x.rows() == 0) return;
+  // Consecutive positions (every call the runtime makes today) need no upload.
+  int64_t first = positions[0];
+  bool consecutive = true;
+  for (size_t i = 1; i < positions.size() && consecutive; ++i) {
+    consecutive = positions[i] == first + int64_t(i);
+  }
+  const int64_t* device_positions =
+      consecutive ? nullptr
+                  : static_cast<const int64_t*>(stage(kPositions, positions.data(), positions.size_bytes()));
+  cuda::launch_rope(bits(x, "rope"), x.rows(), x.cols(), head_dim, device_positions, first,
+                    constant_table(inv_freq));
+}
+
+void CudaBackend::scale_rows(Tensor& x, std::span<const float> factors) {
+  if (int64_t(factors.size()) != x.rows()) fail("internal: scale_rows factor count");
+  if (x.rows() == 0) return;
+  const auto* device_factors = static_cast<const float*>(stage(kFactors, factors.data(), factors.size_bytes()));
+  cuda::launch_scale_rows(bits(x, "scale_rows"), x.rows(), x.cols(), device_factors);
+}
+
+void CudaBackend::swiglu(const Tensor& gate, const Tensor& up, Tensor& out) {
+  check_same_shape(gate, up, "swiglu");
+  check_same_shape(gate, out, "swiglu");
+  cuda::launch_swiglu(bits(gate, "swiglu"), bits(up, "swiglu"), bits(out, "swiglu"), gate.numel());
+}
+
+void CudaBackend::sigmoid_mul(Tensor& x, const Tensor& gate) {
+  check_same_shape(x, gate, "sigmoid_mul");
+  cuda::launch_sigmoid_mul(bits(x, "sigmoid_mul"), bits(gate, "sigmoid_mul"), x.numel());
+}
+
+void CudaBackend::attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
+                            int64_t first_pos, HeadShape shape, Tensor& out) {
+  const int64_t T = q.rows();
+  const int d = shape.head_dim;
+  if (shape.kv_heads <= 0 || shape.heads % shape.kv_heads != 0 ||
+      q.cols() != int64_t(shape.heads) * d || out.rows() != T || out.cols() != q.cols() ||
+      k_cache.cols() != int64_t(shape.kv_heads) * d || v_cache.cols() != k_cache.cols() ||
+      first_pos + T > k_cache.rows() || first_pos + T > v_cache.rows()) {
+    fail("internal: attention shapes");
+  }
+  if (d % 8 != 0 || d > 128) {
+    fail("cuda attention: head_dim {} is not supported (a multiple of 8 up to 128)", d);
+  }
+  cuda::AttentionArgs args;
+  args.q = bits(q, "attention");
+  args.k = bits(k_cache, "attention");
+  args.v = bits(v_cache, "attention");
+  args.out = bits(out, "attention");
+  args.rows = T;
+  args.first_pos = first_pos;
+  args.heads = shape.heads;
+  args.kv_heads = shape.kv_heads;
+  args.head_dim = d;
+  static const int sm_count = multiprocessors();
+  args.multiprocessors = sm_count;
+  const size_t bytes = cuda::attention_scratch_bytes(args);
+  cuda::launch_attention(args, bytes ? scratch(bytes) : nullptr);
+}
+
+namespace {
+
+cuda::LightningArgs lightning_args(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
+                                   HeadShape shape, float scale, Tensor& out) {
+  const int64_t d = shape.head_dim;
+  if (shape.kv_heads <= 0 || shape.heads % shape.kv_heads != 0 || q.cols() != shape.heads * d ||
+      k.cols() != shape.kv_heads * d || v.cols() != k.cols() || k.rows() != q.rows() ||
+      v.rows() != q.rows() || out.rows() != q.rows() || out.cols() != q.cols() ||
+      state.rows() != shape.heads || state.cols() != d * d) {
+    fail("internal: lightning shapes");
+  }
+  if (state.dtype() != DType::f32) fail("internal: lightning state must be fp32 (alloc_state)");
+  if (d > 128) fail("cuda lightning: head_dim {} is not supported (up to 128)", d);
+  cuda::LightningArgs a;
+  a.q = bits(q, "lightning");
+  a.k = bits(k, "lightning");
+  a.v = bits(v, "lightning");
+  a.state = static_cast<float*>(state.data());
+  a.out = bits(out, "lightning");
+  a.rows = q.rows();
+  a.heads = shape.heads;
+  a.kv_heads = shape.kv_heads;
+  a.head_dim = shape.head_dim;
+  a.scale = scale;
+  return a;
+}
+
+}  // namespace
+
+void CudaBackend::lightning_recurrent(const Tensor& q, const Tensor& k, const Tensor& v,
+                                      Tensor& state, HeadShape shape, std::span<const float> slopes,
+                                      float scale, Tensor& out) {
+  cuda::LightningArgs a = lightning_args(q, k, v, state, shape, scale, out);
+  if (int(slopes.size()) != shape.heads) fail("internal: lightning slopes");
+  a.slopes = constant_table(slopes);
+  cuda::launch_lightning_recurrent(a);
+}
+
+void CudaBackend::lightning_chunked(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
+                                    HeadShape shape, std::span<const float> slopes, float scale,
+                                    Tensor& out) {
+  cuda::LightningArgs a = lightning_args(q, k, v, state, shape, scale, out);
+  if (int(slopes.size()) != shape.heads) fail("internal: lightning slopes");
+  a.slopes = constant_table(slopes);
+  cuda::launch_lightning_chunked(a);
+}
+
+void CudaBackend::lightning(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
+                            HeadShape shape, std::span<const float> slopes, float scale, Tensor& out) {
+  // A few tokens (decoding) are recurrence steps; longer inputs go through chunks.
+  if (q.rows() <= 4) {
+    lightning_recurrent(q, k, v, state, shape, slopes, scale, out);
+  } else {
+    lightning_chunked(q, k, v, state, shape, slopes, scale, out);
+  }
+}
+
+std::vector<TokenScore> CudaBackend::score_targets(const Tensor& logits,
+                                                   std::span<const int32_t> targets) {
+  if (int64_t(targets.size()) != logits.rows()) fail("internal: score_targets row count");
+  for (int32_t target : targets) {
+    if (target < 0 || target >= logits.cols()) fail("token id {} is outside the vocabulary", target);
+  }
+  std::vector<TokenScore> scores(targets.size());
+  if (targets.empty()) return scores;
+  const auto* device_targets =
+      static_cast<const int32_t*>(stage(kIds, targets.data(), targets.size_bytes()));
+  std::vector<cuda::RowScore> rows(targets.size());
+  auto* device_rows = static_cast<cuda::RowScore*>(
+      const_cast<void*>(stage(kResults, rows.data(), rows.size() * sizeof(cuda::RowScore))));
+  cuda::launch_score_rows(bits(logits, "score_targets"), logits.rows(), logits.cols(), device_targets,
+                          device_rows);
+  cuda::check(cudaMemcpy(rows.data(), device_rows, rows.size() * sizeof(cuda::RowScore),
+                         cudaMemcpyDeviceToHost),
+              "score_targets");
+  for (size_t r = 0; r < rows.size(); ++r) {
+    scores[r] = {rows[r].logprob, rows[r].logprob_bf16, rows[r].argmax == targets[r]};
+  }
+  return scores;
+}
+
+std::vector<int32_t> CudaBackend::argmax(const Tensor& logits) {
+  std::vector<cuda::RowScore> rows(size_t(logits.rows()));
+  if (rows.empty()) return {};
+  auto* device_rows = static_cast<cuda::RowScore*>(
+      const_cast<void*>(stage(kResults, rows.data(), rows.size() * sizeof(cuda::RowScore))));
+  cuda::launch_score_rows(bits(logits, "argmax"), logits.rows(), logits.cols(), nullptr, device_rows);
+  cuda::check(cudaMemcpy(rows.data(), device_rows, rows.size() * sizeof(cuda::RowScore),
+                         cudaMemcpyDeviceToHost),
+              "argmax");
+  std::vector<int32_t> result(rows.size());
+  for (size_t r = 0; r < rows.size(); ++r) result[r] = rows[r].argmax;
+  return result;
+}
+
+}  // namespace halo::backend

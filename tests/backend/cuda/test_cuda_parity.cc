@@ -1,0 +1,374 @@
+// GPU parity (needs a CUDA device; label "gpu", run by tools/cuda/parity.sh, never by CI):
+//  1. every backend op against the CPU op on random inputs over many shapes, as one table
+//     (bf16 relative error ≤ 2e-2, no NaN, outputs pre-filled with NaN so unwritten ones show);
+//  2. lightning attention: chunked against recurrent on the GPU;
+//  3. whole models on the golden fixtures: log-probs and argmax against the CPU path;
+//  4. incremental decoding against recomputing the whole sequence.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <numeric>
+#include <random>
+
+#include "backend/cpu/cpu_backend.h"
+#include "backend/cuda/cuda_backend.h"
+#include "base/atomic_file.h"
+#include "base/bf16.h"
+#include "model/model.h"
+#include "runtime/decoder.h"
+#include "runtime/model_runner.h"
+#include "runtime/sequence_state.h"
+
+namespace halo::backend {
+namespace {
+
+constexpr double kTolerance = 2e-2;
+
+// Values that bf16 represents exactly, so both backends start from identical inputs.
+std::vector<float> random_bf16(size_t n, uint32_t seed, float scale = 1.0f, float mean = 0.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(mean, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = round_to_bf16(dist(rng));
+  return v;
+}
+
+Tensor input(Backend& b, int64_t rows, int64_t cols, uint32_t seed, float scale = 1.0f,
+             float mean = 0.0f) {
+  return b.upload(random_bf16(size_t(rows * cols), seed, scale, mean), rows, cols);
+}
+
+// An output tensor whose every element starts as NaN.
+Tensor poisoned(Backend& b, int64_t rows, int64_t cols) {
+  std::vector<float> nan(size_t(rows * cols), std::numeric_limits<float>::quiet_NaN());
+  return b.upload(nan, rows, cols);
+}
+
+void append(std::vector<float>& to, const std::vector<float>& from) {
+  to.insert(to.end(), from.begin(), from.end());
+}
+
+struct OpCase {
+  std::string name;
+  std::function<std::vector<float>(Backend&)> run;
+};
+
+void PrintTo(const OpCase& c, std::ostream* os) { *os << c.name; }
+
+std::vector<OpCase> op_table() {
+  std::vector<OpCase> cases;
+  auto add = [&](std::string name, std::function<std::vector<float>(Backend&)> run) {
+    cases.push_back({std::move(name), std::move(run)});
+  };
+  for (auto [m, n, k] : std::vector<std::array<int64_t, 3>>{
+           {1, 64, 32}, {7, 96, 48}, {33, 256, 128}, {128, 512, 2048}, {1, 2048, 6144}, {300, 1000, 64}, {5, 151936, 64}}) {
+    add(fmt::format("linear_{}x{}x{}", m, n, k), [=](Backend& b) {
+      Tensor x = input(b, m, k, 1), w = input(b, n, k, 2, 0.05f), y = poisoned(b, m, n);
+      b.linear(x, w, y);
+      return b.download(y);
+    });
+  }
+  for (int64_t cols : {8, 12, 2048}) {
+    add(fmt::format("embedding_{}", cols), [=](Backend& b) {
+      Tensor table = input(b, 100, cols, 3);
+      std::vector<int32_t> ids = {5, 0, 99, 5, 42, 17, 63};
+      Tensor out = poisoned(b, int64_t(ids.size()), cols);
+      b.embedding(ids, table, out);
+      return b.download(out);
+    });
+  }
+  for (auto [rows, cols, group] : std::vector<std::array<int64_t, 3>>{
+           {5, 64, 64}, {3, 128, 16}, {17, 2048, 2048}, {4, 96, 8}, {2, 2048, 128}, {3, 45, 45}}) {
+    add(fmt::format("rms_norm_{}x{}_g{}", rows, cols, group), [=](Backend& b) {
+      Tensor x = input(b, rows, cols, 4, 2.0f), w = input(b, 1, group, 5, 0.1f, 1.0f);
+      Tensor y = poisoned(b, rows, cols);
+      b.rms_norm(x, w, 1e-6f, y);
+      std::vector<float> out = b.download(y);
+      b.rms_norm(x, w, 1e-6f, x);  // in place, as the runtime calls it for q/k norms
+      append(out, b.download(x));
+      return out;
+    });
+  }
+  for (auto [rows, cols] : std::vector<std::array<int64_t, 2>>{{1, 7}, {13, 2048}, {64, 6144}}) {
+    add(fmt::format("add_{}x{}", rows, cols), [=](Backend& b) {
+      Tensor x = input(b, rows, cols, 6), d = input(b, rows, cols, 7);
+      b.add(x, d);
+      return b.download(x);
+    });
+    add(fmt::format("swiglu_{}x{}", rows, cols), [=](Backend& b) {
+      Tensor g = input(b, rows, cols, 8, 3.0f), u = input(b, rows, cols, 9), out = poisoned(b, rows, cols);
+      b.swiglu(g, u, out);
+      std::vector<float> result = b.download(out);
+      b.swiglu(g, u, g);  // in place, as the runtime calls it
+      append(result, b.download(g));
+      return result;
+    });
+    add(fmt::format("sigmoid_mul_{}x{}", rows, cols), [=](Backend& b) {
+      Tensor x = input(b, rows, cols, 10), g = input(b, rows, cols, 11, 3.0f);
+      b.sigmoid_mul(x, g);
+      return b.download(x);
+    });
+    add(fmt::format("scale_rows_{}x{}", rows, cols), [=](Backend& b) {
+      Tensor x = input(b, rows, cols, 12);
+      std::vector<float> f = random_bf16(size_t(rows), 13, 0.5f, 1.0f);
+      b.scale_rows(x, f);
+      return b.download(x);
+    });
+  }
+  for (int d : {8, 16, 64, 128}) {
+    for (auto [rows, first] : std::vector<std::array<int64_t, 2>>{{1, 0}, {5, 3}, {37, 4000}}) {
+      add(fmt::format("rope_d{}_{}rows_from{}", d, rows, first), [=](Backend& b) {
+        const int64_t cols = 4 * d;
+        Tensor x = input(b, rows, cols, 14);
+        std::vector<int64_t> pos(static_cast<size_t>(rows));
+        std::iota(pos.begin(), pos.end(), first);
+        std::vector<float> inv(size_t(d / 2));
+        for (int i = 0; i < d / 2; ++i) inv[size_t(i)] = float(std::pow(1e6, -2.0 * i / d));
+        b.rope(x, d, pos, inv);
+        std::vector<float> out = b.download(x);
+        // Scattered positions take the other path (uploaded positions).
+        Tensor y = input(b, rows, cols, 15);
+        for (auto& p : pos) p = (p * 7919) % 5000;
+        b.rope(y, d, pos, inv);
+        append(out, b.download(y));
+        return out;
+      });
+    }
+  }
+  struct Attn {
+    int64_t rows, first;
+    int heads, kv, d;
+  };
+  for (Attn a : std::vector<Attn>{{1, 0, 4, 2, 8},      {5, 0, 4, 2, 16},    {1, 100, 16, 8, 128},
+                                  {70, 0, 16, 8, 128},  {33, 40, 6, 3, 16},  {130, 0, 2, 1, 64},
+                                  {1, 4000, 16, 8, 128}, {3, 300, 8, 8, 32}, {200, 70, 4, 1, 128},
+                                  {64, 0, 2, 2, 128},   {65, 63, 2, 1, 24}}) {
+    add(fmt::format("attention_T{}_from{}_h{}_kv{}_d{}", a.rows, a.first, a.heads, a.kv, a.d),
+        [=](Backend& b) {
+          const int64_t cap = a.first + a.rows + 3;
+          Tensor q = input(b, a.rows, a.heads * a.d, 16);
+          Tensor k = input(b, cap, a.kv * a.d, 17), v = input(b, cap, a.kv * a.d, 18);
+          Tensor out = poisoned(b, a.rows, a.heads * a.d);
+          b.attention(q, k, v, a.first, {a.heads, a.kv, a.d}, out);
+          return b.download(out);
+        });
+  }
+  struct Light {
+    int64_t first_rows, rows;
+    int heads, kv, d;
+  };
+  for (Light l : std::vector<Light>{{1, 1, 4, 2, 8},    {3, 2, 4, 4, 16},   {100, 1, 4, 2, 16},
+                                    {130, 70, 2, 2, 128}, {64, 1, 16, 8, 128}, {7, 200, 6, 3, 40}}) {
+    add(fmt::format("lightning_T{}then{}_h{}_kv{}_d{}", l.first_rows, l.rows, l.heads, l.kv, l.d),
+        [=](Backend& b) {
+          std::vector<float> slopes(size_t(l.heads));
+          for (int h = 0; h < l.heads; ++h) slopes[size_t(h)] = std::pow(0.5f, float(h + 1) / 2);
+          Tensor state = b.alloc_state(l.heads, int64_t(l.d) * l.d);
+          std::vector<float> result;
+          // Two calls: the second continues from the state the first left behind.
+          for (auto [rows, seed] : {std::pair{l.first_rows, 20u}, std::pair{l.rows, 30u}}) {
+            Tensor q = input(b, rows, l.heads * l.d, seed, 0.3f);
+            Tensor k = input(b, rows, l.kv * l.d, seed + 1, 0.3f);
+            Tensor v = input(b, rows, l.kv * l.d, seed + 2);
+            Tensor out = poisoned(b, rows, l.heads * l.d);
+            b.lightning(q, k, v, state, {l.heads, l.kv, l.d}, slopes, 1.0f / std::sqrt(float(l.d)), out);
+            append(result, b.download(out));
+          }
+          append(result, b.download(state));
+          return result;
+        });
+  }
+  for (auto [rows, vocab] : std::vector<std::array<int64_t, 2>>{{1, 128}, {9, 160}, {3, 151936}}) {
+    add(fmt::format("score_targets_{}x{}", rows, vocab), [=](Backend& b) {
+      Tensor logits = input(b, rows, vocab, 40, 3.0f);
+      std::vector<int32_t> targets(static_cast<size_t>(rows));
+      for (int64_t r = 0; r < rows; ++r) targets[size_t(r)] = int32_t((r * 37 + 5) % vocab);
+      std::vector<float> out;
+      for (const TokenScore& s : b.score_targets(logits, targets)) {
+        out.push_back(s.logprob);
+        out.push_back(s.logprob_bf16);
+      }
+      for (int32_t i : b.argmax(logits)) out.push_back(float(i));
+      return out;
+    });
+  }
+  return cases;
+}
+
+class OpParity : public ::testing::TestWithParam<OpCase> {};
+
+TEST_P(OpParity, MatchesCpu) {
+  CpuBackend cpu;
+  CudaBackend gpu(0);
+  std::vector<float> want = GetParam().run(cpu);
+  std::vector<float> got = GetParam().run(gpu);
+  ASSERT_EQ(got.size(), want.size());
+  double diff = 0, norm = 0;
+  size_t nan = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (std::isnan(got[i])) {
+      ++nan;
+      continue;
+    }
+    diff += (double(got[i]) - want[i]) * (double(got[i]) - want[i]);
+    norm += double(want[i]) * want[i];
+  }
+  const double rel = std::sqrt(diff / std::max(norm, 1e-30));
+  EXPECT_EQ(nan, 0u) << "outputs left unwritten or NaN";
+  EXPECT_LE(rel, kTolerance);
+  std::printf("[parity] %-40s rel %.2e\n", GetParam().name.c_str(), rel);
+}
+
+INSTANTIATE_TEST_SUITE_P(Ops, OpParity, ::testing::ValuesIn(op_table()),
+                         [](const auto& param_info) { return param_info.param.name; });
+
+TEST(LightningForms, ChunkedEqualsRecurrentOnGpu) {
+  CudaBackend b(0);
+  for (auto [rows, heads, kv, d] : std::vector<std::array<int, 4>>{{300, 4, 2, 16}, {129, 16, 8, 128}, {65, 6, 3, 8}}) {
+    std::vector<float> slopes(static_cast<size_t>(heads));
+    for (int h = 0; h < heads; ++h) slopes[size_t(h)] = std::pow(0.5f, float(h + 1));
+    Tensor q = input(b, rows, heads * d, 50, 0.3f), k = input(b, rows, kv * d, 51, 0.3f);
+    Tensor v = input(b, rows, kv * d, 52);
+    Tensor s1 = b.alloc_state(heads, int64_t(d) * d), s2 = b.alloc_state(heads, int64_t(d) * d);
+    Tensor o1 = poisoned(b, rows, heads * d), o2 = poisoned(b, rows, heads * d);
+    const float scale = 1.0f / float(d);
+    b.lightning_recurrent(q, k, v, s1, {heads, kv, d}, slopes, scale, o1);
+    b.lightning_chunked(q, k, v, s2, {heads, kv, d}, slopes, scale, o2);
+    for (auto [x, y, tol] : {std::tuple{&o1, &o2, 1e-2}, std::tuple{&s1, &s2, 1e-4}}) {
+      auto a = b.download(*x), c = b.download(*y);
+      double diff = 0, norm = 0;
+      for (size_t i = 0; i < a.size(); ++i) {
+        ASSERT_FALSE(std::isnan(c[i]));
+        diff += (double(a[i]) - c[i]) * (double(a[i]) - c[i]);
+        norm += double(a[i]) * a[i];
+      }
+      const double rel = std::sqrt(diff / norm);
+      EXPECT_LE(rel, tol) << rows << " rows, d " << d;
+      std::printf("[lightning] T=%d h=%d d=%d chunked vs recurrent rel %.2e\n", rows, heads, d, rel);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace halo::backend
+
+namespace halo::runtime {
+namespace {
+
+// HALO_TEST_DATA in the environment overrides the build's path (a binary built elsewhere).
+const std::filesystem::path kGolden =
+    std::filesystem::path(std::getenv("HALO_TEST_DATA") ? std::getenv("HALO_TEST_DATA") : HALO_TEST_DATA) /
+    "golden";
+
+struct Loaded {
+  model::Model model;
+  model::Variant variant;
+};
+
+Loaded load_case(backend::Backend& b, const nlohmann::json& c) {
+  model::LoadOptions options;
+  std::vector<int> convert = c["convert"].get<std::vector<int>>();
+  if (!c["rnn"].is_null()) {
+    options.rnn_dir = kGolden / c["rnn"].get<std::string>();
+    if (!c["rnn_step"].is_null()) options.rnn_step = c["rnn_step"].get<int>();
+    options.rnn_layers = convert;
+  }
+  model::Model m = model::Model::load(b, kGolden / c["model"].get<std::string>(), options);
+  model::Variant v = model::Variant::converting(m.num_layers(), convert);
+  return {std::move(m), std::move(v)};
+}
+
+// Logits of every position of `tokens`: all at once, or the first half at once and then one
+// token at a time (incremental decoding).
+std::vector<float> all_logits(backend::Backend& b, const Loaded& l, const std::vector<int32_t>& tokens,
+                              bool incremental) {
+  SequenceState state(b, l.model, l.variant, int64_t(tokens.size()));
+  Decoder decoder(b, l.model);
+  if (!incremental) return b.download(decoder.logits(decoder.forward(state, tokens)));
+  size_t head = std::max<size_t>(1, tokens.size() / 2);
+  std::vector<float> out = b.download(decoder.logits(decoder.forward(state, std::span(tokens).first(head))));
+  for (size_t i = head; i < tokens.size(); ++i) {
+    std::vector<float> row = b.download(decoder.logits(decoder.forward(state, std::span(&tokens[i], 1))));
+    out.insert(out.end(), row.begin(), row.end());
+  }
+  return out;
+}
+
+std::vector<int32_t> row_argmax(const std::vector<float>& logits, size_t vocab) {
+  std::vector<int32_t> result;
+  for (size_t r = 0; r * vocab < logits.size(); ++r) {
+    const float* x = logits.data() + r * vocab;
+    result.push_back(int32_t(std::max_element(x, x + vocab) - x));
+  }
+  return result;
+}
+
+TEST(ModelParity, GoldenFixturesMatchCpu) {
+  auto cases = nlohmann::json::parse(read_file(kGolden / "cases.json"))["cases"];
+  backend::CpuBackend cpu;
+  backend::CudaBackend gpu(0);
+  double total_error = 0;
+  size_t positions = 0, agree = 0;
+  for (const auto& c : cases) {
+    auto tokens = c["tokens"].get<std::vector<int32_t>>();
+    if (tokens.size() < 2) continue;
+    Loaded on_cpu = load_case(cpu, c), on_gpu = load_case(gpu, c);
+    auto want = ModelRunner(cpu, on_cpu.model, on_cpu.variant).sequence_logprobs(tokens);
+    auto got = ModelRunner(gpu, on_gpu.model, on_gpu.variant).sequence_logprobs(tokens);
+    ASSERT_EQ(got.size(), want.size());
+    const size_t vocab = size_t(on_cpu.model.config().vocab_size);
+    std::vector<int32_t> input(tokens.begin(), tokens.end() - 1);
+    auto argmax_cpu = row_argmax(all_logits(cpu, on_cpu, input, false), vocab);
+    auto argmax_gpu = row_argmax(all_logits(gpu, on_gpu, input, false), vocab);
+    double case_error = 0;
+    size_t case_agree = 0;
+    for (size_t i = 0; i < got.size(); ++i) {
+      ASSERT_FALSE(std::isnan(got[i].logprob));
+      case_error += std::abs(double(got[i].logprob) - want[i].logprob);
+      case_agree += argmax_cpu[i] == argmax_gpu[i];
+    }
+    total_error += case_error;
+    agree += case_agree;
+    positions += got.size();
+    std::printf("[model] %-28s positions %4zu  mean |Δlogprob| %.4f  argmax agree %.1f%%\n",
+                c["name"].get<std::string>().c_str(), got.size(), case_error / double(got.size()),
+                100.0 * double(case_agree) / double(got.size()));
+  }
+  const double mean_error = total_error / double(positions);
+  const double agreement = double(agree) / double(positions);
+  std::printf("[model] all fixtures: %zu positions, mean |Δlogprob| %.4f, argmax agreement %.2f%%\n",
+              positions, mean_error, 100.0 * agreement);
+  EXPECT_LE(mean_error, 0.05);
+  EXPECT_GE(agreement, 0.99);
+}
+
+TEST(ModelParity, IncrementalDecodeEqualsFullRecompute) {
+  auto cases = nlohmann::json::parse(read_file(kGolden / "cases.json"))["cases"];
+  backend::CudaBackend gpu(0);
+  for (const auto& c : cases) {
+    auto tokens = c["tokens"].get<std::vector<int32_t>>();
+    if (tokens.size() < 63) continue;
+    tokens.resize(std::min<size_t>(tokens.size(), 100));
+    Loaded l = load_case(gpu, c);
+    auto full = all_logits(gpu, l, tokens, false);
+    auto step = all_logits(gpu, l, tokens, true);
+    ASSERT_EQ(full.size(), step.size());
+    double diff = 0, norm = 0;
+    for (size_t i = 0; i < full.size(); ++i) {
+      ASSERT_FALSE(std::isnan(step[i]));
+      diff += (double(full[i]) - step[i]) * (double(full[i]) - step[i]);
+      norm += double(full[i]) * full[i];
+    }
+    const double rel = std::sqrt(diff / norm);
+    std::printf("[decode] %-28s incremental vs full rel %.2e\n", c["name"].get<std::string>().c_str(), rel);
+    EXPECT_LE(rel, 2e-2) << c["name"];
+  }
+}
+
+}  // namespace
+}  // namespace halo::runtime

@@ -111,7 +111,10 @@ void add_eval_command(CLI::App& app) {
     std::fputs(report.c_str(), stdout);
     std::fflush(stdout);
     if (!args->out.empty()) write_file_atomic(args->out, report);
-    if (!args->results_json.empty()) write_file_atomic(args->results_json, eval::results_json(results, model_args).dump(2) + "\n");
+    if (!args->results_json.empty()) {
+      nlohmann::json json = eval::results_json(results, model_args);
+      write_file_atomic(args->results_json, json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+    }
     if (!args->log_samples.empty()) write_file_atomic(args->log_samples, samples.str());
   });
 }

@@ -1,9 +1,9 @@
 #include "eval/py_string.h"
 
+#include <fmt/format.h>
 #include <utf8proc.h>
 
 
-#include "base/error.h"
 
 namespace halo::eval::py {
 namespace {
@@ -16,7 +16,14 @@ std::u32string decode(std::string_view s) {
   while (left > 0) {
     utf8proc_int32_t c = 0;
     utf8proc_ssize_t n = utf8proc_iterate(p, left, &c);
-    if (n <= 0) fail("invalid UTF-8 at byte {} of a {}-byte string", s.size() - size_t(left), s.size());
+    if (n <= 0) {
+      // Python strings never hold invalid UTF-8 (HF's decode already replaced it); a stray byte here
+      // becomes U+FFFD too rather than aborting a long run.
+      out.push_back(U'\uFFFD');
+      ++p;
+      --left;
+      continue;
+    }
     out.push_back(char32_t(c));
     p += n;
     left -= n;

@@ -1,6 +1,7 @@
 // Python `str` semantics the lm-eval tasks depend on: whitespace, strip, lower, capitalize, len,
 // repr, and `re.IGNORECASE` literal search. Strings are UTF-8; Python works on code points, so every
-// function here decodes, applies the Python rule per code point, and re-encodes.
+// function here decodes, applies the Python rule per code point, and re-encodes. An invalid byte
+// counts as one U+FFFD, as HF's decoding would have made it.
 #pragma once
 
 #include <cstddef>
@@ -13,7 +14,7 @@ namespace halo::eval::py {
 // str.isspace() for one code point (the fixed set of Unicode whitespace Python recognises).
 bool is_space(char32_t c);
 
-// len(s): the number of code points. Invalid UTF-8 is a halo::Error.
+// len(s): the number of code points.
 size_t len(std::string_view s);
 
 // Number of bytes of trailing whitespace, i.e. len(s) - len(s.rstrip()) measured in bytes.

@@ -5,6 +5,8 @@
 // getrandbits(k) = u >> (32 - k); randbelow(n) draws bit_length(n) bits until the value is < n.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <fstream>
 
 #include "base/error.h"
@@ -60,7 +62,7 @@ TEST(Squad, DocsSortedQuestionsAnswerableOnly) {
 }
 
 TEST(Squad, StructuralErrorsNameThePath) {
-  auto path = std::filesystem::temp_directory_path() / "halo_eval_bad_squad.json";
+  auto path = std::filesystem::temp_directory_path() / ("halo_eval_bad_squad_" + std::to_string(::getpid()) + ".json");
   std::ofstream(path) << R"({"data": [{"paragraphs": [{"context": "c", "qas": [{"is_impossible": false, "answers": []}]}]}]})";
   try {
     load_squad(path);
@@ -68,6 +70,7 @@ TEST(Squad, StructuralErrorsNameThePath) {
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()), path.string() + ": data[0].paragraphs[0].qas[0]: missing field 'question'");
   }
+  std::filesystem::remove(path);
   EXPECT_THROW(load_squad(kData / "missing.json"), Error);
 }
 

@@ -25,7 +25,6 @@ class JsonRow {
   JsonRow object(std::string_view key) const;
 
   const nlohmann::json& json() const { return *value_; }
-  size_t line() const { return line_; }
   [[noreturn]] void fail(std::string_view message) const;
 
  private:

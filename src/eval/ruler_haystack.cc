@@ -40,6 +40,12 @@ std::string string_member(const nlohmann::json& value, const char* key, const st
   return v.get<std::string>();
 }
 
+// The RULER QA template with `context` and `query` substituted verbatim (Python str.format).
+std::string ruler_qa_prompt(const std::string& context, const std::string& query) {
+  return fmt::format("{0}\n\nThe following are given documents.\n\n{1}\n\n{0}\n\nQuestion: {2}", kInstruction,
+                     context, query);
+}
+
 }  // namespace
 
 SquadData load_squad(const std::filesystem::path& file) {
@@ -102,11 +108,6 @@ SquadData load_squad(const std::filesystem::path& file) {
     }
   }
   return data;
-}
-
-std::string ruler_qa_prompt(const std::string& context, const std::string& query) {
-  return fmt::format("{0}\n\nThe following are given documents.\n\n{1}\n\n{0}\n\nQuestion: {2}", kInstruction,
-                     context, query);
 }
 
 HaystackBuilder::HaystackBuilder(const SquadData& squad, const Codec& codec, PyRandom& rng, RulerSettings settings)

@@ -62,9 +62,6 @@ class HaystackBuilder {
   RulerSettings settings_;
 };
 
-// The RULER prompt template with `context` and `query` substituted verbatim.
-std::string ruler_qa_prompt(const std::string& context, const std::string& query);
-
 // Post-processing of a generated answer: strip, control characters → "\n", strip again.
 std::string ruler_postprocess(const std::string& output);
 

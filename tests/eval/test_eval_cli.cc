@@ -97,6 +97,11 @@ TEST_F(EvalCli, BadDataIsOneLineError) {
   r = eval({"--tasks", "fda", "--data", (dir / "data").string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err, "halo: error: " + (dir / "data" / "fda" / "validation.jsonl").string() + ":2: missing field 'value'\n");
+  write_file_atomic(dir / "model" / "generation_config.json", R"({"eos_token_id": "<|end|>"})");
+  r = eval({"--tasks", "swde", "--data", kData.string(), "--limit", "1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "halo: error: " + (dir / "model" / "generation_config.json").string() +
+                       ": eos_token_id must be an integer or a list of integers\n");
   r = eval({"--tasks", "piqa", "--data", kData.string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("unknown task 'piqa'"), std::string::npos) << r.err;

@@ -3,10 +3,14 @@
 namespace halo::cli {
 
 void register_commands(CLI::App& app) {
-  // Commands are added here as their floors land (one line each).
+  add_info_command(app);
+  add_score_command(app);
+  add_generate_command(app);
+  add_convert_command(app);
   add_tokenize_command(app);
   add_rank_command(app);
   add_eval_command(app);
+  add_sweep_command(app);
 }
 
 }  // namespace halo::cli

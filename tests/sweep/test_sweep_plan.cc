@@ -1,0 +1,73 @@
+#include <gtest/gtest.h>
+
+#include "base/atomic_file.h"
+#include "base/error.h"
+#include "sweep/input_fingerprint.h"
+#include "sweep/sweep_plan.h"
+#include "sweep/sweep_runner.h"
+#include "tiny_checkpoint.h"
+
+namespace halo::sweep {
+namespace {
+
+TEST(SweepPlan, OrderAndShards) {
+  PlanOptions plan{4, {0, 1, 2, 3}, "m", true, {}};
+  auto all = plan_variants(plan);
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all[0].relative, "original");
+  EXPECT_EQ(all[3].relative, std::filesystem::path("m/layer2"));
+  EXPECT_EQ(all[3].variant.converted_layers(), std::vector<int>{2});
+  plan.shard = {1, 2};
+  auto odd = plan_variants(plan);
+  ASSERT_EQ(odd.size(), 2u);
+  EXPECT_EQ(odd[0].label, "layer 0");
+  EXPECT_EQ(odd[1].label, "layer 2");
+}
+
+TEST(SweepPlan, ShardParsing) {
+  EXPECT_EQ(parse_shard("3/4").index, 3);
+  for (const char* bad : {"4/4", "-1/2", "1", "a/b", "1/0", "1/2/3"}) EXPECT_THROW(parse_shard(bad), Error) << bad;
+}
+
+TEST(SweepPlan, Suites) {
+  auto s = parse_suites("retrieval,commonsense,retrieval");
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].log_name, "retrieval_eval.log");
+  EXPECT_EQ(s[1].batch_size, "16");
+  EXPECT_THROW(parse_suites("hellaswag"), Error);
+}
+
+TEST(InputFingerprint, SeesContentChangesInsideWeights) {
+  auto dir = testing::fresh_temp_dir("fingerprint");
+  testing::TinySpec spec;
+  testing::write_tiny_model(dir, spec);
+  auto hash = [&] {
+    InputFingerprint fp;
+    fp.add_tree(dir);
+    return fp.hex();
+  };
+  std::string first = hash();
+  EXPECT_EQ(hash(), first);
+  spec.seed = 2;  // same shapes, other values: the header is identical, the data is not
+  testing::write_tiny_model(dir, spec);
+  EXPECT_NE(hash(), first);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(VariantComplete, NeedsResultsWithSameFingerprintAndLogs) {
+  auto dir = testing::fresh_temp_dir("complete");
+  auto suites = parse_suites("commonsense");
+  EXPECT_FALSE(variant_complete(dir, suites, "abc"));
+  write_file_atomic(dir / "results.json", R"({"fingerprint":"abc","suites":{"commonsense":{}}})");
+  EXPECT_FALSE(variant_complete(dir, suites, "abc"));  // no log yet
+  write_file_atomic(dir / "commonsense_eval.log", "table");
+  EXPECT_TRUE(variant_complete(dir, suites, "abc"));
+  EXPECT_FALSE(variant_complete(dir, suites, "abd"));
+  EXPECT_FALSE(variant_complete(dir, parse_suites("commonsense,retrieval"), "abc"));
+  write_file_atomic(dir / "results.json", "{corrupt");
+  EXPECT_FALSE(variant_complete(dir, suites, "abc"));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace halo::sweep

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
-#include <regex>
 
 #include "eval/py_string.h"
 
@@ -20,10 +19,35 @@ std::string four_decimals(double value) {
 }
 
 // pytablewriter types a column as a number when all its non-empty cells parse as one; number columns
-// are right-aligned, everything else left-aligned.
+// are right-aligned, everything else left-aligned. A number: [+-]? (d+ [. d*] | . d+) ([eE] [+-]? d+)?
 bool is_number(const std::string& cell) {
-  static const std::regex number(R"([+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?)");
-  return std::regex_match(cell, number);
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  size_t i = 0, n = cell.size();
+  if (i < n && (cell[i] == '+' || cell[i] == '-')) ++i;
+  size_t int_digits = 0, frac_digits = 0;
+  while (i < n && digit(cell[i])) {
+    ++i;
+    ++int_digits;
+  }
+  if (i < n && cell[i] == '.') {
+    ++i;
+    while (i < n && digit(cell[i])) {
+      ++i;
+      ++frac_digits;
+    }
+  }
+  if (int_digits + frac_digits == 0) return false;
+  if (i < n && (cell[i] == 'e' || cell[i] == 'E')) {
+    ++i;
+    if (i < n && (cell[i] == '+' || cell[i] == '-')) ++i;
+    size_t exp_digits = 0;
+    while (i < n && digit(cell[i])) {
+      ++i;
+      ++exp_digits;
+    }
+    if (exp_digits == 0) return false;
+  }
+  return i == n;
 }
 
 std::string pad(const std::string& text, size_t width, bool right) {

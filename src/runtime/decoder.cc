@@ -64,7 +64,8 @@ Tensor Decoder::forward(std::span<SequenceState* const> states,
 Tensor Decoder::logits(const Tensor& residual) {
   Tensor normed = backend_.alloc(residual.rows(), residual.cols());
   backend_.rms_norm(residual, model_.final_norm(), float(model_.config().rms_norm_eps), normed);
-  Tensor out = backend_.alloc(residual.rows(), model_.lm_head().rows());
+  // fp32 logits: rounding them to a bf16 activation type would create ties and flip argmaxes.
+  Tensor out = backend_.alloc_state(residual.rows(), model_.lm_head().rows());
   backend_.linear(normed, model_.lm_head(), out);
   return out;
 }
@@ -80,26 +81,44 @@ void Decoder::run_layer(int index, const model::Layer& layer, std::span<const Se
   mlp(layer, x);
 }
 
+Decoder::Projected Decoder::project(const Tensor& wq, const Tensor& wk, const Tensor& wv,
+                                    const Tensor& q_norm, const Tensor& k_norm, const model::Layer& layer,
+                                    std::span<const int64_t> positions, const Tensor& n) {
+  const int64_t T = n.rows();
+  Projected p{backend_.alloc(T, wq.rows()), backend_.alloc(T, wk.rows()), backend_.alloc(T, wv.rows())};
+  backend_.linear(n, wq, p.q);
+  backend_.linear(n, wk, p.k);
+  backend_.linear(n, wv, p.v);
+  if (!q_norm.empty()) {
+    backend_.rms_norm(p.q, q_norm, layer.rms_norm_eps, p.q);
+    backend_.rms_norm(p.k, k_norm, layer.rms_norm_eps, p.k);
+  }
+  if (layer.use_rope) {
+    backend_.rope(p.q, layer.shape.head_dim, positions, layer.inv_freq);
+    backend_.rope(p.k, layer.shape.head_dim, positions, layer.inv_freq);
+  }
+  return p;
+}
+
+Tensor Decoder::gate_and_project(Tensor& o, const Tensor& gate, const Tensor& wo, const Tensor& n) {
+  if (!gate.empty()) {
+    Tensor g = backend_.alloc(o.rows(), gate.rows());
+    backend_.linear(n, gate, g);
+    backend_.sigmoid_mul(o, g);
+  }
+  Tensor out = backend_.alloc(o.rows(), wo.rows());
+  backend_.linear(o, wo, out);
+  return out;
+}
+
 Tensor Decoder::attention_mixer(int index, const model::Layer& layer, std::span<const Segment> segments,
                                 std::span<const int64_t> positions, const Tensor& n) {
   const model::AttentionWeights& w = layer.weights.attention;
-  const int64_t T = n.rows();
-  Tensor q = backend_.alloc(T, w.q.rows());
-  Tensor k = backend_.alloc(T, w.k.rows());
-  Tensor v = backend_.alloc(T, w.v.rows());
-  backend_.linear(n, w.q, q);
-  backend_.linear(n, w.k, k);
-  backend_.linear(n, w.v, v);
-  backend_.rms_norm(q, w.q_norm, layer.rms_norm_eps, q);
-  backend_.rms_norm(k, w.k_norm, layer.rms_norm_eps, k);
-  if (layer.use_rope) {
-    backend_.rope(q, layer.shape.head_dim, positions, layer.inv_freq);
-    backend_.rope(k, layer.shape.head_dim, positions, layer.inv_freq);
-  }
+  auto [q, k, v] = project(w.q, w.k, w.v, w.q_norm, w.k_norm, layer, positions, n);
   if (layer.logits_scaling.kind != io::LogitsScaling::Kind::none) {
     backend_.scale_rows(q, logits_scale_factors(layer.logits_scaling, positions));
   }
-  Tensor o = backend_.alloc(T, q.cols());
+  Tensor o = backend_.alloc(n.rows(), q.cols());
   for (const Segment& s : segments) {
     LayerState& state = s.state->layer(index);
     const int64_t first_pos = s.state->length();
@@ -112,35 +131,14 @@ Tensor Decoder::attention_mixer(int index, const model::Layer& layer, std::span<
     backend_.attention(q.rows_view(s.begin, s.count), state.k_cache, state.v_cache, first_pos, layer.shape,
                        o_rows);
   }
-  if (!w.o_gate.empty()) {
-    Tensor gate = backend_.alloc(T, w.o_gate.rows());
-    backend_.linear(n, w.o_gate, gate);
-    backend_.sigmoid_mul(o, gate);
-  }
-  Tensor out = backend_.alloc(T, w.o.rows());
-  backend_.linear(o, w.o, out);
-  return out;
+  return gate_and_project(o, w.o_gate, w.o, n);
 }
 
 Tensor Decoder::lightning_mixer(int index, const model::Layer& layer, std::span<const Segment> segments,
                                 std::span<const int64_t> positions, const Tensor& n) {
   const model::LightningWeights& w = layer.weights.lightning;
-  const int64_t T = n.rows();
-  Tensor q = backend_.alloc(T, w.q.rows());
-  Tensor k = backend_.alloc(T, w.k.rows());
-  Tensor v = backend_.alloc(T, w.v.rows());
-  backend_.linear(n, w.q, q);
-  backend_.linear(n, w.k, k);
-  backend_.linear(n, w.v, v);
-  if (!w.q_norm.empty()) {
-    backend_.rms_norm(q, w.q_norm, layer.rms_norm_eps, q);
-    backend_.rms_norm(k, w.k_norm, layer.rms_norm_eps, k);
-  }
-  if (layer.use_rope) {
-    backend_.rope(q, layer.shape.head_dim, positions, layer.inv_freq);
-    backend_.rope(k, layer.shape.head_dim, positions, layer.inv_freq);
-  }
-  Tensor o = backend_.alloc(T, q.cols());
+  auto [q, k, v] = project(w.q, w.k, w.v, w.q_norm, w.k_norm, layer, positions, n);
+  Tensor o = backend_.alloc(n.rows(), q.cols());
   for (const Segment& s : segments) {
     Tensor o_rows = o.rows_view(s.begin, s.count);
     backend_.lightning(q.rows_view(s.begin, s.count), k.rows_view(s.begin, s.count),
@@ -148,14 +146,7 @@ Tensor Decoder::lightning_mixer(int index, const model::Layer& layer, std::span<
                        layer.slopes, layer.lightning_scale, o_rows);
   }
   if (!w.o_norm.empty()) backend_.rms_norm(o, w.o_norm, layer.rms_norm_eps, o);
-  if (!w.z.empty()) {
-    Tensor gate = backend_.alloc(T, w.z.rows());
-    backend_.linear(n, w.z, gate);
-    backend_.sigmoid_mul(o, gate);
-  }
-  Tensor out = backend_.alloc(T, w.o.rows());
-  backend_.linear(o, w.o, out);
-  return out;
+  return gate_and_project(o, w.z, w.o, n);
 }
 
 void Decoder::mlp(const model::Layer& layer, Tensor& x) {

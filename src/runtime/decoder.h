@@ -37,6 +37,17 @@ class Decoder {
     int64_t begin, count;
   };
 
+  struct Projected {
+    backend::Tensor q, k, v;
+  };
+  // What both mixers start with: q, k, v projections, the per-head q/k RMSNorm when the layer has
+  // one, and RoPE when the layer uses it.
+  Projected project(const backend::Tensor& wq, const backend::Tensor& wk, const backend::Tensor& wv,
+                    const backend::Tensor& q_norm, const backend::Tensor& k_norm, const model::Layer& layer,
+                    std::span<const int64_t> positions, const backend::Tensor& n);
+  // What both mixers end with: the optional sigmoid output gate (computed from n), then W_o.
+  backend::Tensor gate_and_project(backend::Tensor& o, const backend::Tensor& gate, const backend::Tensor& wo,
+                                   const backend::Tensor& n);
   void run_layer(int index, const model::Layer& layer, std::span<const Segment> segments,
                  std::span<const int64_t> positions, backend::Tensor& x);
   backend::Tensor attention_mixer(int index, const model::Layer& layer, std::span<const Segment> segments,

@@ -5,7 +5,10 @@
 //            as a padded per-request PyTorch loop processes them
 //   prefill  one 4096-token prompt and its first greedy token
 //   decode   greedy tokens after a 4096-token prompt, batch 1 and 32: (t(65 new) - t(1 new)) / 64
+// With --profile it instead runs a smaller version of each through OpProfiler and prints where the
+// time goes, op by op.
 // Usage: bench_cuda_model MODEL_DIR [--rnn RUN_DIR --convert L] [--label NAME] [--skip-b32]
+//                        [--profile]
 #include <fmt/format.h>
 
 #include <chrono>
@@ -14,6 +17,7 @@
 
 #include "backend/cuda/cuda_backend.h"
 #include "base/error.h"
+#include "op_profiler.h"
 #include "model/model.h"
 #include "runtime/model_runner.h"
 
@@ -43,13 +47,14 @@ int run(int argc, char** argv) {
   model::LoadOptions options;
   std::vector<int> convert;
   std::string label = "original";
-  bool skip_b32 = false;
+  bool skip_b32 = false, profile = false;
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--rnn" && i + 1 < argc) options.rnn_dir = argv[++i];
     else if (a == "--convert" && i + 1 < argc) convert.push_back(std::stoi(argv[++i]));
     else if (a == "--label" && i + 1 < argc) label = argv[++i];
     else if (a == "--skip-b32") skip_b32 = true;
+    else if (a == "--profile") profile = true;
     else fail("bench_cuda_model: unknown argument '{}'", a);
   }
   options.rnn_layers = convert;
@@ -57,7 +62,9 @@ int run(int argc, char** argv) {
   double load_s = 0;
   std::optional<model::Model> m;
   load_s = seconds(b, [&] { m.emplace(model::Model::load(b, argv[1], options)); });
-  runtime::ModelRunner runner(b, *m, model::Variant::converting(m->num_layers(), convert));
+  bench::OpProfiler profiler(b);
+  runtime::ModelRunner runner(profile ? static_cast<backend::Backend&>(profiler) : b, *m,
+                              model::Variant::converting(m->num_layers(), convert));
   const int vocab = int(m->config().vocab_size);
   std::mt19937 rng(7);
   auto emit = [&](const std::string& what, const std::string& fields) {
@@ -87,6 +94,24 @@ int run(int argc, char** argv) {
       }
     };
     seconds(b, [&] { runner.score(std::span(docs).first(8)); });  // warm-up
+    if (profile) {
+      profiler.report();
+      runner.score(std::span(docs).first(64));
+      fmt::print("profile: scoring 64 documents\n{}", profiler.report());
+      for (int batch : {1, 32}) {
+        std::vector<runtime::GenerateRequest> requests(static_cast<size_t>(batch));
+        for (auto& r : requests) {
+          r.prompt = random_tokens(rng, 4096, vocab);
+          r.max_new_tokens = 1;
+        }
+        runner.generate(requests);
+        fmt::print("profile: prefill of {} x 4096 tokens\n{}", batch, profiler.report());
+        for (auto& r : requests) r.max_new_tokens = 9;
+        runner.generate(requests);
+        fmt::print("profile: prefill + 8 decode steps at batch {}\n{}", batch, profiler.report());
+      }
+      return 0;
+    }
     double s = seconds(b, score_all);
     emit("score", fmt::format("\"documents\": 256, \"tokens\": {}, \"seconds\": {:.4f}, \"tokens_per_s\": {:.0f}",
                               tokens, s, double(tokens) / s));

@@ -34,8 +34,9 @@ class Backend {
   virtual std::string name() const = 0;
 
   virtual Tensor alloc(int64_t rows, int64_t cols) = 0;  // zero-filled
-  // Zero-filled storage for recurrent state that must stay fp32 whatever the activation type
-  // (lightning attention's S): the CUDA backend keeps activations in bf16 but state in fp32.
+  // Zero-filled fp32 storage whatever the activation type, for numbers that must not be rounded to
+  // it: recurrent state (lightning attention's S) and logits (linear() writes fp32 into such a
+  // tensor; scoring and argmax read it). The CUDA backend keeps activations in bf16.
   virtual Tensor alloc_state(int64_t rows, int64_t cols) { return alloc(rows, cols); }
   virtual Tensor upload(std::span<const float> values, int64_t rows, int64_t cols) = 0;
   virtual std::vector<float> download(const Tensor& t) = 0;

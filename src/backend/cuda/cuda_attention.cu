@@ -1,7 +1,9 @@
 // Causal softmax attention, flash-attention style: scores live only in registers, never as a T×T
-// matrix. A block of 4 warps takes 64 query rows of one head (16 rows a warp) and walks the key/value
-// cache in tiles of 64 keys staged in shared memory. Q·Kᵀ and P·V run on the tensor cores
-// (mma.sync m16n8k16, bf16 in, fp32 accumulate); the softmax is online in fp32 with base-2
+// matrix. A block takes 64 query rows of one or two query heads that share a kv head (4 warps a
+// head, 16 rows a warp), so each key/value tile serves both heads of a GQA pair, and walks the
+// cache in tiles of 64 keys. Tiles are staged in shared memory by cp.async, double-buffered so the
+// next tile loads while this one is used, and fed to the tensor cores by ldmatrix. Q·Kᵀ and P·V run
+// on mma.sync m16n8k16 (bf16 in, fp32 accumulate); the softmax is online in fp32 with base-2
 // exponentials. The accumulator layout of mma.sync is known, so the S tile is reused in registers as
 // the A operand of P·V and rows are rescaled without leaving registers.
 //
@@ -40,29 +42,63 @@ __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
   return *reinterpret_cast<uint32_t*>(&v);
 }
 
-__device__ __forceinline__ uint32_t pair_bits(bf16_bits lo, bf16_bits hi) {
-  return uint32_t(lo) | (uint32_t(hi) << 16);
-}
-
 struct SplitArgs {
   int splits = 1;
   float* part_o = nullptr;   // [splits, T, heads, DP] unnormalised outputs
   float* part_ml = nullptr;  // [splits, T, heads, 2] running max (log2 units) and sum
 };
 
-// DP: head_dim rounded up to a multiple of 16 (the mma k-step); columns past head_dim are zero.
+__device__ __forceinline__ void cp_async16(void* smem, const void* gmem, bool valid) {
+  const unsigned dst = unsigned(__cvta_generic_to_shared(smem));
+  const int bytes = valid ? 16 : 0;  // 0: fill the 16 bytes with zeros, read nothing
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(gmem), "r"(bytes));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+__device__ __forceinline__ void cp_async_wait_previous() { asm volatile("cp.async.wait_group 1;\n" ::); }
+
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const void* row) {
+  const unsigned a = unsigned(__cvta_generic_to_shared(row));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(a));
+}
+__device__ __forceinline__ void ldmatrix_x2(uint32_t (&r)[2], const void* row) {
+  const unsigned a = unsigned(__cvta_generic_to_shared(row));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0,%1}, [%2];\n" : "=r"(r[0]), "=r"(r[1]) : "r"(a));
+}
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const void* row) {
+  const unsigned a = unsigned(__cvta_generic_to_shared(row));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(a));
+}
+
 template <int DP>
-__global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a, SplitArgs split,
-                                                             float scale_log2) {
-  constexpr int kStride = DP + 8;  // padded rows: lanes of a warp hit distinct banks
-  __shared__ __align__(16) bf16_bits ks[kKeys][kStride];
-  __shared__ __align__(16) bf16_bits vs[kKeys][kStride];
+constexpr int kStride = DP + 8;  // padded rows: the 8 rows of an ldmatrix hit distinct banks
+
+template <int DP>
+constexpr size_t smem_bytes() {
+  return size_t(2) * 2 * kKeys * kStride<DP> * sizeof(bf16_bits);  // 2 stages × (K, V)
+}
+
+// DP: head_dim rounded up to a multiple of 16 (the mma k-step); columns past head_dim are zero.
+// HPB: query heads per block (2 when a kv head serves an even number of query heads).
+template <int DP, int HPB>
+__global__ void __launch_bounds__(kThreads* HPB) attention_kernel(AttentionArgs a, SplitArgs split,
+                                                                   float scale_log2) {
+  constexpr int S = kStride<DP>;
+  extern __shared__ __align__(16) bf16_bits smem[];
+  // smem: [stage][K|V][kKeys][S]
+  auto tile_row = [&](int stage, int which, int r) { return smem + ((stage * 2 + which) * kKeys + r) * S; };
 
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int g = lane / 4, t = lane % 4;
-  const int h = blockIdx.y;
-  const int kvh = h / (a.heads / a.kv_heads);
-  const int64_t q0 = int64_t(blockIdx.x) * kRows;
+  const int group = a.heads / a.kv_heads;
+  const int h = blockIdx.y * HPB + warp / 4;
+  const int kvh = h / group;
+  // Row tiles in reverse: under the causal mask the last tiles have the most keys, and starting
+  // them first keeps the final wave of blocks short.
+  const int64_t q0 = int64_t(gridDim.x - 1 - blockIdx.x) * kRows;
   const int64_t q_stride = int64_t(a.heads) * a.head_dim;
   const int64_t kv_stride = int64_t(a.kv_heads) * a.head_dim;
   const int d = a.head_dim;
@@ -77,8 +113,24 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a, Sp
     key_end = imin(key_begin + per, block_keys);
   }
 
+  const bf16_bits* kh = a.k + int64_t(kvh) * d;
+  const bf16_bits* vh = a.v + int64_t(kvh) * d;
+  auto load_tile = [&](int stage, int64_t tile) {
+    constexpr int kChunks = kKeys * DP / 8;  // 16-byte pieces per matrix
+    for (int c = threadIdx.x; c < kChunks; c += kThreads * HPB) {
+      const int r = c / (DP / 8), col = (c % (DP / 8)) * 8;
+      const int64_t key = tile + r;
+      const bool valid = key < key_end && col < d;
+      const int64_t offset = valid ? key * kv_stride + col : 0;
+      cp_async16(tile_row(stage, 0, r) + col, kh + offset, valid);
+      cp_async16(tile_row(stage, 1, r) + col, vh + offset, valid);
+    }
+  };
+  if (key_begin < key_end) load_tile(0, key_begin);
+  cp_async_commit();
+
   // This warp's 16 query rows as mma A fragments (rows g and g+8, columns t*2 and t*2+8).
-  const int64_t row_a = q0 + warp * 16 + g, row_b = row_a + 8;
+  const int64_t row_a = q0 + (warp % 4) * 16 + g, row_b = row_a + 8;
   uint32_t qf[DP / 16][4];
   const bf16_bits* qh = a.q + int64_t(h) * d;
 #pragma unroll
@@ -94,28 +146,20 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a, Sp
     qf[kk][3] = load(row_b, c1);
   }
   const int64_t pos_a = a.first_pos + row_a, pos_b = a.first_pos + row_b;
+  const int64_t warp_first_pos = a.first_pos + q0 + (warp % 4) * 16;
 
   float o[DP / 8][4];
 #pragma unroll
   for (int n = 0; n < DP / 8; ++n) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0;
   float m_a = -INFINITY, m_b = -INFINITY, l_a = 0, l_b = 0;
 
-  const bf16_bits* kh = a.k + int64_t(kvh) * d;
-  const bf16_bits* vh = a.v + int64_t(kvh) * d;
-  for (int64_t tile = key_begin; tile < key_end; tile += kKeys) {
-    __syncthreads();  // the previous tile is fully consumed
-    constexpr int kChunks = kKeys * DP / 8;  // 16-byte pieces per tile
-    for (int c = threadIdx.x; c < kChunks; c += kThreads) {
-      const int r = c / (DP / 8), col = (c % (DP / 8)) * 8;
-      const int64_t key = tile + r;
-      uint4 kv = make_uint4(0, 0, 0, 0), vv = make_uint4(0, 0, 0, 0);
-      if (key < key_end && col < d) {
-        kv = *reinterpret_cast<const uint4*>(kh + key * kv_stride + col);
-        vv = *reinterpret_cast<const uint4*>(vh + key * kv_stride + col);
-      }
-      *reinterpret_cast<uint4*>(&ks[r][col]) = kv;
-      *reinterpret_cast<uint4*>(&vs[r][col]) = vv;
-    }
+  // ldmatrix row addresses: lane l feeds row l % 8 of matrix l / 8.
+  const int mi = lane / 8, mr = lane % 8;
+  int stage = 0;
+  for (int64_t tile = key_begin; tile < key_end; tile += kKeys, stage ^= 1) {
+    if (tile + kKeys < key_end) load_tile(stage ^ 1, tile + kKeys);
+    cp_async_commit();
+    cp_async_wait_previous();  // this tile's group has landed
     __syncthreads();
 
     // S = Q Kᵀ for 16 rows × 64 keys: 8 n-tiles of 8 keys.
@@ -123,24 +167,33 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a, Sp
 #pragma unroll
     for (int j = 0; j < kKeys / 8; ++j) {
       s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0;
+      if constexpr (DP == 16) {
+        uint32_t b[2];
+        ldmatrix_x2(b, tile_row(stage, 0, j * 8 + mr) + (mi % 2) * 8);
+        mma_bf16(s[j], qf[0], b[0], b[1]);
+      } else {
 #pragma unroll
-      for (int kk = 0; kk < DP / 16; ++kk) {
-        const bf16_bits* kr = &ks[j * 8 + g][kk * 16 + t * 2];
-        mma_bf16(s[j], qf[kk], *reinterpret_cast<const uint32_t*>(kr),
-                 *reinterpret_cast<const uint32_t*>(kr + 8));
+        for (int kk = 0; kk < DP / 16; kk += 2) {
+          uint32_t b[4];
+          ldmatrix_x4(b, tile_row(stage, 0, j * 8 + mr) + kk * 16 + mi * 8);
+          mma_bf16(s[j], qf[kk], b[0], b[1]);
+          mma_bf16(s[j], qf[kk + 1], b[2], b[3]);
+        }
       }
     }
 
-    // Causal and range mask, scale, row maxima (each row is spread over the 4 lanes of a quad).
+    // Causal and range mask (only tiles that reach past the warp's first row or the key range need
+    // it), scale, row maxima (each row is spread over the 4 lanes of a quad).
     float mx_a = -INFINITY, mx_b = -INFINITY;
+    const bool masked = tile + kKeys > key_end || tile + kKeys - 1 > warp_first_pos;
 #pragma unroll
     for (int j = 0; j < kKeys / 8; ++j) {
 #pragma unroll
       for (int e = 0; e < 2; ++e) {
         const int64_t key = tile + j * 8 + t * 2 + e;
-        const bool in_range = key < key_end;
-        s[j][e] = (in_range && key <= pos_a) ? s[j][e] * scale_log2 : -INFINITY;
-        s[j][2 + e] = (in_range && key <= pos_b) ? s[j][2 + e] * scale_log2 : -INFINITY;
+        const bool in_range = !masked || key < key_end;
+        s[j][e] = (in_range && (!masked || key <= pos_a)) ? s[j][e] * scale_log2 : -INFINITY;
+        s[j][2 + e] = (in_range && (!masked || key <= pos_b)) ? s[j][2 + e] * scale_log2 : -INFINITY;
         mx_a = fmaxf(mx_a, s[j][e]);
         mx_b = fmaxf(mx_b, s[j][2 + e]);
       }
@@ -177,22 +230,23 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a, Sp
       o[n][3] *= alpha_b;
     }
 
-    // O += P V: the S accumulators of two adjacent key n-tiles form one A fragment.
+    // O += P V: the S accumulators of two adjacent key n-tiles form one A fragment; V comes
+    // transposed out of ldmatrix, two n-tiles of 8 columns at a time.
 #pragma unroll
     for (int kk = 0; kk < kKeys / 16; ++kk) {
       const uint32_t p[4] = {pack_bf16(s[2 * kk][0], s[2 * kk][1]),
                              pack_bf16(s[2 * kk][2], s[2 * kk][3]),
                              pack_bf16(s[2 * kk + 1][0], s[2 * kk + 1][1]),
                              pack_bf16(s[2 * kk + 1][2], s[2 * kk + 1][3])};
-      const int k0 = kk * 16 + t * 2;
 #pragma unroll
-      for (int n = 0; n < DP / 8; ++n) {
-        const int col = n * 8 + g;
-        const uint32_t b0 = pair_bits(vs[k0][col], vs[k0 + 1][col]);
-        const uint32_t b1 = pair_bits(vs[k0 + 8][col], vs[k0 + 9][col]);
-        mma_bf16(o[n], p, b0, b1);
+      for (int n = 0; n < DP / 8; n += 2) {
+        uint32_t b[4];
+        ldmatrix_x4_trans(b, tile_row(stage, 1, kk * 16 + (mi % 2) * 8 + mr) + (n + mi / 2) * 8);
+        mma_bf16(o[n], p, b[0], b[1]);
+        mma_bf16(o[n + 1], p, b[2], b[3]);
       }
     }
+    __syncthreads();  // every warp is done with this stage before it is refilled
   }
 
 #pragma unroll
@@ -269,8 +323,10 @@ __global__ void merge_splits_kernel(AttentionArgs a, SplitArgs split) {
 
 int padded_dim(int head_dim) { return head_dim <= 16 ? 16 : head_dim <= 32 ? 32 : head_dim <= 64 ? 64 : 128; }
 
+int heads_per_block(const AttentionArgs& a) { return (a.heads / a.kv_heads) % 2 == 0 ? 2 : 1; }
+
 int split_count(const AttentionArgs& a) {
-  const int64_t blocks = (a.rows + kRows - 1) / kRows * a.heads;
+  const int64_t blocks = (a.rows + kRows - 1) / kRows * (a.heads / heads_per_block(a));
   if (blocks >= a.multiprocessors) return 1;
   const int64_t keys = a.first_pos + a.rows;
   const int64_t wanted = (2 * int64_t(a.multiprocessors) + blocks - 1) / blocks;
@@ -279,21 +335,40 @@ int split_count(const AttentionArgs& a) {
   return int(std::clamp<int64_t>(std::min(wanted, most), 1, 64));
 }
 
-template <int DP>
+template <int DP, int HPB>
 void launch(const AttentionArgs& a, void* scratch) {
   SplitArgs split;
   split.splits = split_count(a);
   const float scale_log2 = kLog2e / sqrtf(float(a.head_dim));
-  dim3 grid(unsigned((a.rows + kRows - 1) / kRows), unsigned(a.heads), unsigned(split.splits));
+  dim3 grid(unsigned((a.rows + kRows - 1) / kRows), unsigned(a.heads / HPB), unsigned(split.splits));
   if (split.splits > 1) {
     split.part_o = static_cast<float*>(scratch);
     split.part_ml = split.part_o + int64_t(split.splits) * a.rows * a.heads * DP;
   }
-  attention_kernel<DP><<<grid, kThreads>>>(a, split, scale_log2);
+  constexpr size_t bytes = smem_bytes<DP>();
+  if constexpr (bytes > 48 * 1024) {
+    static const bool raised = [] {
+      check(cudaFuncSetAttribute(attention_kernel<DP, HPB>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                 int(bytes)),
+            "attention");
+      return true;
+    }();
+    (void)raised;
+  }
+  attention_kernel<DP, HPB><<<grid, kThreads * HPB, bytes>>>(a, split, scale_log2);
   check_launch("attention");
   if (split.splits > 1) {
     merge_splits_kernel<DP><<<unsigned(a.rows * a.heads), std::min(DP, 128)>>>(a, split);
     check_launch("attention merge");
+  }
+}
+
+template <int DP>
+void launch_dim(const AttentionArgs& a, void* scratch) {
+  if (heads_per_block(a) == 2) {
+    launch<DP, 2>(a, scratch);
+  } else {
+    launch<DP, 1>(a, scratch);
   }
 }
 
@@ -309,10 +384,10 @@ size_t attention_scratch_bytes(const AttentionArgs& a) {
 void launch_attention(const AttentionArgs& a, void* scratch) {
   if (a.rows == 0) return;
   switch (padded_dim(a.head_dim)) {
-    case 16: return launch<16>(a, scratch);
-    case 32: return launch<32>(a, scratch);
-    case 64: return launch<64>(a, scratch);
-    default: return launch<128>(a, scratch);
+    case 16: return launch_dim<16>(a, scratch);
+    case 32: return launch_dim<32>(a, scratch);
+    case 64: return launch_dim<64>(a, scratch);
+    default: return launch_dim<128>(a, scratch);
   }
 }
 

@@ -13,6 +13,7 @@ namespace halo::backend {
 
 namespace cuda {
 class Gemm;
+class LazyZero;
 }
 
 class CudaBackend final : public Backend {
@@ -62,6 +63,9 @@ class CudaBackend final : public Backend {
 
  private:
   Tensor alloc_typed(int64_t rows, int64_t cols, DType dtype);
+  // Zero-fill bookkeeping (cuda_lazy_zero.h): every op declares what it reads and writes.
+  void reading(const Tensor& t);
+  void writing(Tensor& t);
   // Device scratch of at least `bytes`, valid until the next call that asks for scratch.
   void* scratch(size_t bytes);
   // Copies a small host array to device scratch owned by `slot` (0..kSlots-1), returns it.
@@ -72,6 +76,7 @@ class CudaBackend final : public Backend {
   int device_ = 0;
   std::string device_name_;
   std::unique_ptr<cuda::Gemm> gemm_;
+  std::shared_ptr<cuda::LazyZero> zeros_;
   struct Buffer {
     void* data = nullptr;
     size_t bytes = 0;

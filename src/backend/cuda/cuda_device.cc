@@ -1,12 +1,14 @@
 // Device selection and memory: tensors come from the device's stream-ordered memory pool
 // (cudaMallocAsync), which keeps freed blocks for reuse, so the runtime's per-op temporaries cost no
-// cudaMalloc. Upload converts fp32 to bf16 on the GPU; download converts back on the host.
+// cudaMalloc, and their zero fill is lazy (cuda_lazy_zero.h). Upload converts fp32 to bf16 on the
+// GPU; download converts back on the host.
 #include <cstring>
 
 #include "backend/cuda/cuda_backend.h"
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/cuda_gemm.h"
 #include "backend/cuda/cuda_kernels.h"
+#include "backend/cuda/cuda_lazy_zero.h"
 #include "base/bf16.h"
 #include "base/error.h"
 
@@ -21,7 +23,7 @@ size_t element_size(DType dtype) { return dtype == DType::f32 ? 4 : 2; }
 // at the next checked call.
 void free_async(void* p) { cudaFreeAsync(p, nullptr); }
 
-std::shared_ptr<void> device_alloc(size_t bytes, int device, const char* what) {
+void* device_alloc_raw(size_t bytes, int device, const char* what) {
   void* p = nullptr;
   cudaError_t status = cudaMallocAsync(&p, bytes == 0 ? 1 : bytes, nullptr);
   if (status == cudaErrorMemoryAllocation) {
@@ -33,7 +35,11 @@ std::shared_ptr<void> device_alloc(size_t bytes, int device, const char* what) {
          double(total_bytes) / (1 << 20));
   }
   cuda::check(status, "alloc");
-  return std::shared_ptr<void>(p, free_async);
+  return p;
+}
+
+std::shared_ptr<void> device_alloc(size_t bytes, int device, const char* what) {
+  return std::shared_ptr<void>(device_alloc_raw(bytes, device, what), free_async);
 }
 
 }  // namespace
@@ -64,6 +70,7 @@ CudaBackend::CudaBackend(int device) : device_(device) {
   uint64_t keep_all = UINT64_MAX;
   cuda::check(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep_all), "memory pool");
   gemm_ = std::make_unique<cuda::Gemm>(device);
+  zeros_ = std::make_shared<cuda::LazyZero>();
 }
 
 CudaBackend::~CudaBackend() {
@@ -77,9 +84,20 @@ std::string CudaBackend::name() const { return fmt::format("cuda:{} ({})", devic
 Tensor CudaBackend::alloc_typed(int64_t rows, int64_t cols, DType dtype) {
   size_t bytes = size_t(rows) * size_t(cols) * element_size(dtype);
   std::string what = fmt::format("a [{}, {}] tensor", rows, cols);
-  std::shared_ptr<void> storage = device_alloc(bytes, device_, what.c_str());
-  cuda::check(cudaMemsetAsync(storage.get(), 0, bytes, nullptr), "alloc");
-  return Tensor(storage, storage.get(), dtype, rows, cols);
+  void* p = device_alloc_raw(bytes, device_, what.c_str());
+  // The deleter shares the bookkeeping, so tensors may outlive the backend.
+  std::shared_ptr<void> storage(p, [zeros = zeros_](void* q) {
+    zeros->forget(q);
+    free_async(q);
+  });
+  zeros_->owe(p, bytes);
+  return Tensor(storage, p, dtype, rows, cols);
+}
+
+void CudaBackend::reading(const Tensor& t) { zeros_->before_read(t.data()); }
+
+void CudaBackend::writing(Tensor& t) {
+  zeros_->before_write(t.data(), size_t(t.numel()) * element_size(t.dtype()));
 }
 
 Tensor CudaBackend::alloc(int64_t rows, int64_t cols) { return alloc_typed(rows, cols, DType::bf16); }
@@ -93,6 +111,7 @@ Tensor CudaBackend::upload(std::span<const float> values, int64_t rows, int64_t 
     fail("internal: upload of {} values into [{}, {}]", values.size(), rows, cols);
   }
   Tensor t = alloc_typed(rows, cols, DType::bf16);
+  writing(t);
   if (values.empty()) return t;
   // fp32 goes up as is and is rounded on the GPU (round-to-nearest-even, like torch's cast), in
   // slices so a large embedding table needs little extra device memory.
@@ -111,6 +130,7 @@ Tensor CudaBackend::upload(std::span<const float> values, int64_t rows, int64_t 
 std::vector<float> CudaBackend::download(const Tensor& t) {
   std::vector<float> result(size_t(t.numel()));
   if (t.numel() == 0) return result;
+  reading(t);
   if (t.dtype() == DType::f32) {
     cuda::check(cudaMemcpy(result.data(), t.data(), result.size() * 4, cudaMemcpyDeviceToHost),
                 "download");
@@ -126,6 +146,8 @@ void CudaBackend::copy(const Tensor& src, Tensor& dst) {
   if (src.rows() != dst.rows() || src.cols() != dst.cols() || src.dtype() != dst.dtype()) {
     fail("internal: copy [{}, {}] to [{}, {}]", src.rows(), src.cols(), dst.rows(), dst.cols());
   }
+  reading(src);
+  writing(dst);
   cuda::check(cudaMemcpyAsync(dst.data(), src.data(), size_t(src.numel()) * element_size(src.dtype()),
                               cudaMemcpyDeviceToDevice, nullptr),
               "copy");

@@ -55,7 +55,7 @@ Gemm::~Gemm() {
 Gemm::Plan& Gemm::plan(const Key& key) {
   auto found = plans_.find(key);
   if (found != plans_.end()) return *found->second;
-  const auto [m, n, k, align_x, align_w, align_y] = key;
+  const auto [m, n, k, align_x, align_w, align_y, y_f32] = key;
   auto p = std::make_unique<Plan>();
   check(cublasLtMatmulDescCreate(&p->desc, CUBLAS_COMPUTE_32F, CUDA_R_32F), "linear");
   cublasOperation_t transpose = CUBLAS_OP_T, keep = CUBLAS_OP_N;
@@ -66,7 +66,8 @@ Gemm::Plan& Gemm::plan(const Key& key) {
         "linear");
   check(cublasLtMatrixLayoutCreate(&p->a, CUDA_R_16BF, uint64_t(k), uint64_t(n), k), "linear");
   check(cublasLtMatrixLayoutCreate(&p->b, CUDA_R_16BF, uint64_t(k), uint64_t(m), k), "linear");
-  check(cublasLtMatrixLayoutCreate(&p->c, CUDA_R_16BF, uint64_t(n), uint64_t(m), n), "linear");
+  check(cublasLtMatrixLayoutCreate(&p->c, y_f32 ? CUDA_R_32F : CUDA_R_16BF, uint64_t(n), uint64_t(m), n),
+        "linear");
 
   cublasLtMatmulPreference_t pref = nullptr;
   check(cublasLtMatmulPreferenceCreate(&pref), "linear");
@@ -102,8 +103,8 @@ Gemm::Plan& Gemm::plan(const Key& key) {
   return *plans_.emplace(key, std::move(p)).first->second;
 }
 
-void Gemm::run(const void* x, const void* w, void* y, int64_t m, int64_t n, int64_t k) {
-  Plan& p = plan({m, n, k, alignment(x), alignment(w), alignment(y)});
+void Gemm::run(const void* x, const void* w, void* y, bool y_f32, int64_t m, int64_t n, int64_t k) {
+  Plan& p = plan({m, n, k, alignment(x), alignment(w), alignment(y), y_f32});
   const float alpha = 1.0f, beta = 0.0f;
   check(cublasLtMatmul(handle_, p.desc, &alpha, w, p.a, x, p.b, &beta, y, p.c, y, p.c, &p.algo,
                        workspace_, workspace_bytes_, nullptr),

@@ -19,13 +19,13 @@ class Gemm {
   Gemm(const Gemm&) = delete;
   Gemm& operator=(const Gemm&) = delete;
 
-  // All three are bf16, row-major, rows contiguous.
-  void run(const void* x, const void* w, void* y, int64_t m, int64_t n, int64_t k);
+  // Row-major, rows contiguous; x and w bf16, y bf16 or (y_f32) fp32.
+  void run(const void* x, const void* w, void* y, bool y_f32, int64_t m, int64_t n, int64_t k);
 
  private:
   struct Plan;
-  // (m, n, k, alignment of x, w, y)
-  using Key = std::tuple<int64_t, int64_t, int64_t, int, int, int>;
+  // (m, n, k, alignment of x, w, y, y is fp32)
+  using Key = std::tuple<int64_t, int64_t, int64_t, int, int, int, bool>;
   Plan& plan(const Key& key);
 
   cublasLtHandle_t handle_ = nullptr;

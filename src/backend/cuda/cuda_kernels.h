@@ -56,14 +56,14 @@ struct LightningArgs {
 void launch_lightning_recurrent(const LightningArgs& args);
 void launch_lightning_chunked(const LightningArgs& args);
 
-// Per logits row: log-softmax at targets[row] (targets may be null) and the first argmax
-// (cuda_scoring.cu).
+// Per logits row (bf16, or fp32 when logits_f32): log-softmax at targets[row] (targets may be null)
+// and the first argmax (cuda_scoring.cu).
 struct RowScore {
   float logprob;
   float logprob_bf16;
   int32_t argmax;
 };
-void launch_score_rows(const bf16_bits* logits, int64_t rows, int64_t vocab, const int32_t* targets,
-                       RowScore* out);
+void launch_score_rows(const void* logits, bool logits_f32, int64_t rows, int64_t vocab,
+                       const int32_t* targets, RowScore* out);
 
 }  // namespace halo::backend::cuda

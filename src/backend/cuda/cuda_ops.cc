@@ -49,7 +49,12 @@ void CudaBackend::linear(const Tensor& x, const Tensor& w, Tensor& y) {
          w.cols(), y.rows(), y.cols());
   }
   if (x.rows() == 0) return;
-  gemm_->run(bits(x, "linear"), bits(w, "linear"), bits(y, "linear"), x.rows(), w.rows(), x.cols());
+  reading(x);
+  reading(w);
+  writing(y);
+  // An fp32 y (alloc_state: logits) gets the fp32 accumulators unrounded.
+  gemm_->run(bits(x, "linear"), bits(w, "linear"), y.data(), y.dtype() == DType::f32, x.rows(), w.rows(),
+             x.cols());
 }
 
 void CudaBackend::embedding(std::span<const int32_t> ids, const Tensor& table, Tensor& out) {
@@ -62,6 +67,8 @@ void CudaBackend::embedding(std::span<const int32_t> ids, const Tensor& table, T
     }
   }
   if (ids.empty()) return;
+  reading(table);
+  writing(out);
   const auto* device_ids = static_cast<const int32_t*>(stage(kIds, ids.data(), ids.size_bytes()));
   cuda::launch_embedding(device_ids, out.rows(), bits(table, "embedding"), table.cols(),
                          bits(out, "embedding"));
@@ -71,12 +78,17 @@ void CudaBackend::rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& 
   check_same_shape(x, y, "rms_norm");
   const int64_t group = w.cols();
   if (x.cols() % group != 0) fail("internal: rms_norm group {} does not divide {}", group, x.cols());
+  reading(x);
+  reading(w);
+  writing(y);
   cuda::launch_rms_norm(bits(x, "rms_norm"), bits(w, "rms_norm"), x.numel() / group, int(group), eps,
                         bits(y, "rms_norm"));
 }
 
 void CudaBackend::add(Tensor& x, const Tensor& delta) {
   check_same_shape(x, delta, "add");
+  reading(x);
+  reading(delta);
   cuda::launch_add(bits(x, "add"), bits(delta, "add"), x.numel());
 }
 
@@ -87,6 +99,7 @@ void CudaBackend::rope(Tensor& x, int head_dim, std::span<const int64_t> positio
     fail("internal: rope positions/frequencies do not match the tensor");
   }
   if (x.rows() == 0) return;
+  reading(x);
   // Consecutive positions (every call the runtime makes today) need no upload.
   int64_t first = positions[0];
   bool consecutive = true;
@@ -103,6 +116,7 @@ void CudaBackend::rope(Tensor& x, int head_dim, std::span<const int64_t> positio
 void CudaBackend::scale_rows(Tensor& x, std::span<const float> factors) {
   if (int64_t(factors.size()) != x.rows()) fail("internal: scale_rows factor count");
   if (x.rows() == 0) return;
+  reading(x);
   const auto* device_factors = static_cast<const float*>(stage(kFactors, factors.data(), factors.size_bytes()));
   cuda::launch_scale_rows(bits(x, "scale_rows"), x.rows(), x.cols(), device_factors);
 }
@@ -110,11 +124,16 @@ void CudaBackend::scale_rows(Tensor& x, std::span<const float> factors) {
 void CudaBackend::swiglu(const Tensor& gate, const Tensor& up, Tensor& out) {
   check_same_shape(gate, up, "swiglu");
   check_same_shape(gate, out, "swiglu");
+  reading(gate);
+  reading(up);
+  writing(out);
   cuda::launch_swiglu(bits(gate, "swiglu"), bits(up, "swiglu"), bits(out, "swiglu"), gate.numel());
 }
 
 void CudaBackend::sigmoid_mul(Tensor& x, const Tensor& gate) {
   check_same_shape(x, gate, "sigmoid_mul");
+  reading(x);
+  reading(gate);
   cuda::launch_sigmoid_mul(bits(x, "sigmoid_mul"), bits(gate, "sigmoid_mul"), x.numel());
 }
 
@@ -131,6 +150,10 @@ void CudaBackend::attention(const Tensor& q, const Tensor& k_cache, const Tensor
   if (d % 8 != 0 || d > 128) {
     fail("cuda attention: head_dim {} is not supported (a multiple of 8 up to 128)", d);
   }
+  reading(q);
+  reading(k_cache);
+  reading(v_cache);
+  writing(out);
   cuda::AttentionArgs args;
   args.q = bits(q, "attention");
   args.k = bits(k_cache, "attention");
@@ -181,6 +204,8 @@ void CudaBackend::lightning_recurrent(const Tensor& q, const Tensor& k, const Te
                                       float scale, Tensor& out) {
   cuda::LightningArgs a = lightning_args(q, k, v, state, shape, scale, out);
   if (int(slopes.size()) != shape.heads) fail("internal: lightning slopes");
+  for (const Tensor* t : {&q, &k, &v, static_cast<const Tensor*>(&state)}) reading(*t);
+  writing(out);
   a.slopes = constant_table(slopes);
   cuda::launch_lightning_recurrent(a);
 }
@@ -190,6 +215,8 @@ void CudaBackend::lightning_chunked(const Tensor& q, const Tensor& k, const Tens
                                     Tensor& out) {
   cuda::LightningArgs a = lightning_args(q, k, v, state, shape, scale, out);
   if (int(slopes.size()) != shape.heads) fail("internal: lightning slopes");
+  for (const Tensor* t : {&q, &k, &v, static_cast<const Tensor*>(&state)}) reading(*t);
+  writing(out);
   a.slopes = constant_table(slopes);
   cuda::launch_lightning_chunked(a);
 }
@@ -212,13 +239,14 @@ std::vector<TokenScore> CudaBackend::score_targets(const Tensor& logits,
   }
   std::vector<TokenScore> scores(targets.size());
   if (targets.empty()) return scores;
+  reading(logits);
   const auto* device_targets =
       static_cast<const int32_t*>(stage(kIds, targets.data(), targets.size_bytes()));
   std::vector<cuda::RowScore> rows(targets.size());
   auto* device_rows = static_cast<cuda::RowScore*>(
       const_cast<void*>(stage(kResults, rows.data(), rows.size() * sizeof(cuda::RowScore))));
-  cuda::launch_score_rows(bits(logits, "score_targets"), logits.rows(), logits.cols(), device_targets,
-                          device_rows);
+  cuda::launch_score_rows(logits.data(), logits.dtype() == DType::f32, logits.rows(), logits.cols(),
+                          device_targets, device_rows);
   cuda::check(cudaMemcpy(rows.data(), device_rows, rows.size() * sizeof(cuda::RowScore),
                          cudaMemcpyDeviceToHost),
               "score_targets");
@@ -231,9 +259,11 @@ std::vector<TokenScore> CudaBackend::score_targets(const Tensor& logits,
 std::vector<int32_t> CudaBackend::argmax(const Tensor& logits) {
   std::vector<cuda::RowScore> rows(size_t(logits.rows()));
   if (rows.empty()) return {};
+  reading(logits);
   auto* device_rows = static_cast<cuda::RowScore*>(
       const_cast<void*>(stage(kResults, rows.data(), rows.size() * sizeof(cuda::RowScore))));
-  cuda::launch_score_rows(bits(logits, "argmax"), logits.rows(), logits.cols(), nullptr, device_rows);
+  cuda::launch_score_rows(logits.data(), logits.dtype() == DType::f32, logits.rows(), logits.cols(),
+                          nullptr, device_rows);
   cuda::check(cudaMemcpy(rows.data(), device_rows, rows.size() * sizeof(cuda::RowScore),
                          cudaMemcpyDeviceToHost),
               "argmax");

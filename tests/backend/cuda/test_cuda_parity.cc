@@ -197,6 +197,23 @@ std::vector<OpCase> op_table() {
       return out;
     });
   }
+  // The runtime's LM head: fp32 logits (alloc_state) out of linear, then scoring and argmax.
+  for (auto [rows, vocab] : std::vector<std::array<int64_t, 2>>{{4, 128}, {17, 151936}}) {
+    add(fmt::format("lm_head_fp32_scoring_{}x{}", rows, vocab), [=](Backend& b) {
+      Tensor x = input(b, rows, 64, 41), w = input(b, vocab, 64, 42, 0.5f);
+      Tensor logits = b.alloc_state(rows, vocab);
+      b.linear(x, w, logits);
+      std::vector<int32_t> targets(static_cast<size_t>(rows));
+      for (int64_t r = 0; r < rows; ++r) targets[size_t(r)] = int32_t((r * 101 + 3) % vocab);
+      std::vector<float> out = b.download(logits.rows_view(0, 1));
+      for (const TokenScore& s : b.score_targets(logits, targets)) {
+        out.push_back(s.logprob);
+        out.push_back(s.logprob_bf16);
+      }
+      for (int32_t i : b.argmax(logits)) out.push_back(float(i));
+      return out;
+    });
+  }
   return cases;
 }
 
@@ -226,6 +243,31 @@ TEST_P(OpParity, MatchesCpu) {
 
 INSTANTIATE_TEST_SUITE_P(Ops, OpParity, ::testing::ValuesIn(op_table()),
                          [](const auto& param_info) { return param_info.param.name; });
+
+// alloc() promises zeros; the CUDA backend pays them lazily (cuda_lazy_zero.h). Whatever is read
+// and was never written must still be zero, also after a partial write and through a view.
+TEST(CudaMemory, AllocatedTensorsReadAsZeros) {
+  CudaBackend b(0);
+  // Freed blocks of random values go back to the pool, which hands them out again below.
+  for (int i = 0; i < 4; ++i) input(b, 6, 40, 70 + uint32_t(i));
+  Tensor whole = b.alloc(6, 40);
+  for (float v : b.download(whole)) ASSERT_EQ(v, 0.0f);
+  Tensor partly = b.alloc(6, 40);
+  Tensor src = input(b, 2, 40, 60);
+  Tensor rows = partly.rows_view(2, 2);
+  b.copy(src, rows);
+  std::vector<float> got = b.download(partly), want = b.download(src);
+  for (size_t i = 0; i < got.size(); ++i) {
+    const size_t row = i / 40;
+    ASSERT_EQ(got[i], row == 2 || row == 3 ? want[i - 80] : 0.0f) << i;
+  }
+  Tensor view_first = b.alloc(4, 16);
+  Tensor x = b.alloc(4, 16);
+  b.add(x, view_first.rows_view(0, 4));  // reads both through the op path
+  for (float v : b.download(x)) ASSERT_EQ(v, 0.0f);
+  Tensor state = b.alloc_state(3, 9);
+  for (float v : b.download(state)) ASSERT_EQ(v, 0.0f);
+}
 
 TEST(LightningForms, ChunkedEqualsRecurrentOnGpu) {
   CudaBackend b(0);

@@ -6,6 +6,7 @@ bench_cuda_model, printing the same JSON lines:
            log-softmax over the vocabulary, gather of the continuation tokens
   prefill  one 4096-token forward with logits only for the last position (what generate() does)
   decode   greedy generate() after a 4096-token prompt, batch 1 and 32: (t(65) - t(1)) / 64
+Each time is the median of three runs, as on the halo side.
 Usage: bench_torch.py MODEL_DIR [--skip-b32]"""
 import json
 import random
@@ -18,11 +19,14 @@ from transformers import AutoModelForCausalLM
 
 
 def timed(fn):
-    torch.cuda.synchronize()
-    start = time.perf_counter()
-    fn()
-    torch.cuda.synchronize()
-    return time.perf_counter() - start
+    runs = []
+    for _ in range(3):
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        torch.cuda.synchronize()
+        runs.append(time.perf_counter() - start)
+    return sorted(runs)[1]
 
 
 def main():

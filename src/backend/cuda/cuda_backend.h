@@ -63,7 +63,7 @@ class CudaBackend final : public Backend {
 
  private:
   Tensor alloc_typed(int64_t rows, int64_t cols, DType dtype);
-  // Zero-fill bookkeeping (cuda_lazy_zero.h): every op declares what it reads and writes.
+  // Zero-fill bookkeeping (cuda_lazy_zero.h): every op declares the bytes it reads and writes.
   void reading(const Tensor& t);
   void writing(Tensor& t);
   // Device scratch of at least `bytes`, valid until the next call that asks for scratch.

@@ -94,7 +94,9 @@ Tensor CudaBackend::alloc_typed(int64_t rows, int64_t cols, DType dtype) {
   return Tensor(storage, p, dtype, rows, cols);
 }
 
-void CudaBackend::reading(const Tensor& t) { zeros_->before_read(t.data()); }
+void CudaBackend::reading(const Tensor& t) {
+  zeros_->before_read(t.data(), size_t(t.numel()) * element_size(t.dtype()));
+}
 
 void CudaBackend::writing(Tensor& t) {
   zeros_->before_write(t.data(), size_t(t.numel()) * element_size(t.dtype()));

@@ -2,42 +2,61 @@
 
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
+
 #include "backend/cuda/cuda_check.h"
 
 namespace halo::backend::cuda {
 
-void LazyZero::owe(void* base, size_t bytes) { owing_[reinterpret_cast<uintptr_t>(base)] = bytes; }
+void LazyZero::owe(void* base, size_t bytes) {
+  owing_[reinterpret_cast<uintptr_t>(base)] = {bytes, Ranges{{0, bytes}}};
+}
 
 void LazyZero::forget(void* base) { owing_.erase(reinterpret_cast<uintptr_t>(base)); }
 
-std::map<uintptr_t, size_t>::iterator LazyZero::find(const void* p) {
+std::pair<std::map<uintptr_t, std::pair<size_t, LazyZero::Ranges>>::iterator, size_t> LazyZero::find(
+    const void* p) {
   const auto address = reinterpret_cast<uintptr_t>(p);
   auto it = owing_.upper_bound(address);
-  if (it == owing_.begin()) return owing_.end();
+  if (it == owing_.begin()) return {owing_.end(), 0};
   --it;
-  return address < it->first + it->second ? it : owing_.end();
+  if (address >= it->first + it->second.first) return {owing_.end(), 0};
+  return {it, size_t(address - it->first)};
 }
 
-void LazyZero::pay(std::map<uintptr_t, size_t>::iterator it) {
-  check(cudaMemsetAsync(reinterpret_cast<void*>(it->first), 0, it->second, nullptr), "alloc (zero fill)");
-  owing_.erase(it);
-}
-
-void LazyZero::before_read(const void* p) {
-  if (owing_.empty()) return;
-  auto it = find(p);
-  if (it != owing_.end()) pay(it);
-}
-
-void LazyZero::before_write(void* p, size_t bytes) {
-  if (owing_.empty()) return;
-  auto it = find(p);
-  if (it == owing_.end()) return;
-  if (it->first == reinterpret_cast<uintptr_t>(p) && bytes >= it->second) {
+void LazyZero::settle(std::map<uintptr_t, std::pair<size_t, Ranges>>::iterator it, size_t begin,
+                      size_t end, bool zero) {
+  Ranges kept;
+  for (auto [b, e] : it->second.second) {
+    const size_t lo = std::max(b, begin), hi = std::min(e, end);
+    if (lo >= hi) {
+      kept.emplace_back(b, e);
+      continue;
+    }
+    if (zero) {
+      check(cudaMemsetAsync(reinterpret_cast<char*>(it->first) + lo, 0, hi - lo, nullptr),
+            "alloc (zero fill)");
+    }
+    if (b < lo) kept.emplace_back(b, lo);
+    if (hi < e) kept.emplace_back(hi, e);
+  }
+  if (kept.empty()) {
     owing_.erase(it);
   } else {
-    pay(it);
+    it->second.second = std::move(kept);
   }
+}
+
+void LazyZero::before_read(const void* p, size_t bytes) {
+  if (owing_.empty()) return;
+  auto [it, offset] = find(p);
+  if (it != owing_.end()) settle(it, offset, offset + bytes, true);
+}
+
+void LazyZero::before_write(const void* p, size_t bytes) {
+  if (owing_.empty()) return;
+  auto [it, offset] = find(p);
+  if (it != owing_.end()) settle(it, offset, offset + bytes, false);
 }
 
 }  // namespace halo::backend::cuda

@@ -151,8 +151,8 @@ void CudaBackend::attention(const Tensor& q, const Tensor& k_cache, const Tensor
     fail("cuda attention: head_dim {} is not supported (a multiple of 8 up to 128)", d);
   }
   reading(q);
-  reading(k_cache);
-  reading(v_cache);
+  reading(k_cache.rows_view(0, first_pos + T));  // rows past the new tokens are never touched
+  reading(v_cache.rows_view(0, first_pos + T));
   writing(out);
   cuda::AttentionArgs args;
   args.q = bits(q, "attention");

@@ -50,6 +50,14 @@ class OpProfiler final : public backend::Backend {
   void copy(const backend::Tensor& s, backend::Tensor& d) override {
     timed("copy", [&] { inner_.copy(s, d); return 0; });
   }
+  void copy_many(std::span<const backend::Tensor> s, std::span<backend::Tensor> d) override {
+    timed("copy_many", [&] { inner_.copy_many(s, d); return 0; });
+  }
+  void attention_segments(const backend::Tensor& q, const backend::Tensor& k, const backend::Tensor& v,
+                          std::span<const backend::AttentionSegment> segs, backend::HeadShape s,
+                          backend::Tensor& o) override {
+    timed("attention_segments", [&] { inner_.attention_segments(q, k, v, segs, s, o); return 0; });
+  }
   void linear(const backend::Tensor& x, const backend::Tensor& w, backend::Tensor& y) override {
     timed(x.rows() == 1 ? "linear (1 row)" : "linear", [&] { inner_.linear(x, w, y); return 0; });
   }

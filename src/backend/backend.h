@@ -28,6 +28,16 @@ struct TokenScore {
   bool is_argmax = false;  // the target is the (first) maximum of the logits
 };
 
+// One sequence's share of a packed batch for attention_segments(): rows [begin, begin + count) of
+// q/k/v/out are its new tokens, at positions first_pos.. of its own KV cache.
+struct AttentionSegment {
+  int64_t begin = 0;
+  int64_t count = 0;
+  Tensor k_cache;  // [capacity, kv_heads * head_dim], rows [0, first_pos) already filled
+  Tensor v_cache;
+  int64_t first_pos = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -41,6 +51,8 @@ class Backend {
   virtual Tensor upload(std::span<const float> values, int64_t rows, int64_t cols) = 0;
   virtual std::vector<float> download(const Tensor& t) = 0;
   virtual void copy(const Tensor& src, Tensor& dst) = 0;  // same shape
+  // copy(src[i], dst[i]) for every i; backends may do it in one launch (default: one by one).
+  virtual void copy_many(std::span<const Tensor> src, std::span<Tensor> dst);
 
   // y[M,N] = x[M,K] · w[N,K]ᵀ  (PyTorch nn.Linear without bias).
   virtual void linear(const Tensor& x, const Tensor& w, Tensor& y) = 0;
@@ -61,6 +73,12 @@ class Backend {
   // k_cache/v_cache rows [0, first_pos + T), which already hold this step's keys and values.
   virtual void attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
                          int64_t first_pos, HeadShape shape, Tensor& out) = 0;
+  // A packed batch of sequences: for every segment, its k/v rows are appended to its caches at
+  // first_pos, then its q rows attend causally to cache rows [0, first_pos + count). Equals a copy,
+  // copy and attention() per segment (the default); backends may do all segments in one launch.
+  virtual void attention_segments(const Tensor& q, const Tensor& k, const Tensor& v,
+                                  std::span<const AttentionSegment> segments, HeadShape shape,
+                                  Tensor& out);
   // Lightning attention (DESIGN.md §3): per head S ← exp(-slope)·S + kᵀv, o = scale·q S, over the
   // T rows of q/k/v in order, starting from and updating `state` ([heads, head_dim²] rows).
   // Backends choose the form (recurrent or chunked); both must equal the recurrence.

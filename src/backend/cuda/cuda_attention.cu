@@ -12,7 +12,12 @@
 // prefill, shared-context continuations and decoding. When there are too few (row tile, head) blocks
 // to fill the GPU (decoding, short continuations), the keys are split over several blocks that write
 // partial results (unnormalised output, running max and sum), and a second kernel merges them.
+//
+// A launch takes a table of up to 64 tiles (64 query rows of one sequence each) by value, so the
+// tiles of many sequences of a packed batch (decode steps, continuations) share one launch; tiles
+// are ordered heaviest first (most keys) so the last wave of blocks is short.
 #include <algorithm>
+#include <vector>
 
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/cuda_common.cuh"
@@ -81,30 +86,50 @@ constexpr size_t smem_bytes() {
   return size_t(2) * 2 * kKeys * kStride<DP> * sizeof(bf16_bits);  // 2 stages × (K, V)
 }
 
+constexpr int kMaxTiles = 64;
+
+struct Tile {
+  const bf16_bits* q;  // the sequence's rows, row stride heads * head_dim
+  const bf16_bits* k;  // the sequence's cache
+  const bf16_bits* v;
+  bf16_bits* out;
+  int64_t first_pos;
+  int32_t rows;  // the sequence's query rows
+  int32_t q0;    // this tile's first row among them
+};
+
+struct TileBatch {
+  int count = 0;
+  Tile tiles[kMaxTiles];
+};
+
 // DP: head_dim rounded up to a multiple of 16 (the mma k-step); columns past head_dim are zero.
 // HPB: query heads per block (2 when a kv head serves an even number of query heads).
+// Block (tile, head group, split); split partials are indexed by tile * kRows + row.
 template <int DP, int HPB>
-__global__ void __launch_bounds__(kThreads* HPB) attention_kernel(AttentionArgs a, SplitArgs split,
-                                                                   float scale_log2) {
+__global__ void __launch_bounds__(kThreads* HPB)
+    attention_kernel(const __grid_constant__ TileBatch batch, AttentionShape a, SplitArgs split,
+                     float scale_log2) {
   constexpr int S = kStride<DP>;
   extern __shared__ __align__(16) bf16_bits smem[];
   // smem: [stage][K|V][kKeys][S]
   auto tile_row = [&](int stage, int which, int r) { return smem + ((stage * 2 + which) * kKeys + r) * S; };
 
+  const Tile& tl = batch.tiles[blockIdx.x];
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int g = lane / 4, t = lane % 4;
   const int group = a.heads / a.kv_heads;
   const int h = blockIdx.y * HPB + warp / 4;
   const int kvh = h / group;
-  // Row tiles in reverse: under the causal mask the last tiles have the most keys, and starting
-  // them first keeps the final wave of blocks short.
-  const int64_t q0 = int64_t(gridDim.x - 1 - blockIdx.x) * kRows;
+  const int64_t q0 = tl.q0;
+  const int64_t rows = tl.rows;
+  const int64_t first_pos = tl.first_pos;
   const int64_t q_stride = int64_t(a.heads) * a.head_dim;
   const int64_t kv_stride = int64_t(a.kv_heads) * a.head_dim;
   const int d = a.head_dim;
 
   // Keys this block may need (causal), and this split's share of them.
-  const int64_t block_keys = a.first_pos + imin(q0 + kRows, a.rows);
+  const int64_t block_keys = first_pos + imin(q0 + kRows, rows);
   int64_t key_begin = 0, key_end = block_keys;
   if (split.splits > 1) {
     int64_t per = (block_keys + split.splits - 1) / split.splits;
@@ -113,8 +138,8 @@ __global__ void __launch_bounds__(kThreads* HPB) attention_kernel(AttentionArgs 
     key_end = imin(key_begin + per, block_keys);
   }
 
-  const bf16_bits* kh = a.k + int64_t(kvh) * d;
-  const bf16_bits* vh = a.v + int64_t(kvh) * d;
+  const bf16_bits* kh = tl.k + int64_t(kvh) * d;
+  const bf16_bits* vh = tl.v + int64_t(kvh) * d;
   auto load_tile = [&](int stage, int64_t tile) {
     constexpr int kChunks = kKeys * DP / 8;  // 16-byte pieces per matrix
     for (int c = threadIdx.x; c < kChunks; c += kThreads * HPB) {
@@ -132,12 +157,12 @@ __global__ void __launch_bounds__(kThreads* HPB) attention_kernel(AttentionArgs 
   // This warp's 16 query rows as mma A fragments (rows g and g+8, columns t*2 and t*2+8).
   const int64_t row_a = q0 + (warp % 4) * 16 + g, row_b = row_a + 8;
   uint32_t qf[DP / 16][4];
-  const bf16_bits* qh = a.q + int64_t(h) * d;
+  const bf16_bits* qh = tl.q + int64_t(h) * d;
 #pragma unroll
   for (int kk = 0; kk < DP / 16; ++kk) {
     const int c0 = kk * 16 + t * 2, c1 = c0 + 8;
     auto load = [&](int64_t row, int col) -> uint32_t {
-      if (row >= a.rows || col >= d) return 0u;
+      if (row >= rows || col >= d) return 0u;
       return *reinterpret_cast<const uint32_t*>(qh + row * q_stride + col);
     };
     qf[kk][0] = load(row_a, c0);
@@ -145,8 +170,8 @@ __global__ void __launch_bounds__(kThreads* HPB) attention_kernel(AttentionArgs 
     qf[kk][2] = load(row_a, c1);
     qf[kk][3] = load(row_b, c1);
   }
-  const int64_t pos_a = a.first_pos + row_a, pos_b = a.first_pos + row_b;
-  const int64_t warp_first_pos = a.first_pos + q0 + (warp % 4) * 16;
+  const int64_t pos_a = first_pos + row_a, pos_b = first_pos + row_b;
+  const int64_t warp_first_pos = first_pos + q0 + (warp % 4) * 16;
 
   float o[DP / 8][4];
 #pragma unroll
@@ -257,16 +282,16 @@ __global__ void __launch_bounds__(kThreads* HPB) attention_kernel(AttentionArgs 
 
   if (split.splits == 1) {
     const float inv_a = l_a > 0 ? 1.0f / l_a : 0.0f, inv_b = l_b > 0 ? 1.0f / l_b : 0.0f;
-    bf16_bits* oh = a.out + int64_t(h) * d;
+    bf16_bits* oh = tl.out + int64_t(h) * d;
 #pragma unroll
     for (int n = 0; n < DP / 8; ++n) {
       const int col = n * 8 + t * 2;
       if (col >= d) continue;
-      if (row_a < a.rows) {
+      if (row_a < rows) {
         *reinterpret_cast<__nv_bfloat162*>(oh + row_a * q_stride + col) =
             __floats2bfloat162_rn(o[n][0] * inv_a, o[n][1] * inv_a);
       }
-      if (row_b < a.rows) {
+      if (row_b < rows) {
         *reinterpret_cast<__nv_bfloat162*>(oh + row_b * q_stride + col) =
             __floats2bfloat162_rn(o[n][2] * inv_b, o[n][3] * inv_b);
       }
@@ -274,76 +299,111 @@ __global__ void __launch_bounds__(kThreads* HPB) attention_kernel(AttentionArgs 
     return;
   }
   const int64_t z = blockIdx.z;
-  auto part = [&](int64_t row) { return (z * a.rows + row) * a.heads + h; };
+  // Partial rows: kRows per tile of this launch.
+  auto part = [&](int64_t row) {
+    return ((z * batch.count + blockIdx.x) * kRows + (row - q0)) * a.heads + h;
+  };
 #pragma unroll
   for (int n = 0; n < DP / 8; ++n) {
     const int col = n * 8 + t * 2;
-    if (row_a < a.rows) {
+    if (row_a < rows) {
       split.part_o[part(row_a) * DP + col] = o[n][0];
       split.part_o[part(row_a) * DP + col + 1] = o[n][1];
     }
-    if (row_b < a.rows) {
+    if (row_b < rows) {
       split.part_o[part(row_b) * DP + col] = o[n][2];
       split.part_o[part(row_b) * DP + col + 1] = o[n][3];
     }
   }
   if (t == 0) {
-    if (row_a < a.rows) {
+    if (row_a < rows) {
       split.part_ml[part(row_a) * 2] = m_a;
       split.part_ml[part(row_a) * 2 + 1] = l_a;
     }
-    if (row_b < a.rows) {
+    if (row_b < rows) {
       split.part_ml[part(row_b) * 2] = m_b;
       split.part_ml[part(row_b) * 2 + 1] = l_b;
     }
   }
 }
 
-// One block per (row, head): weights each split's partial output by exp2(m_split - m_max).
+// One block per (tile row, head): weights each split's partial output by exp2(m_split - m_max).
 template <int DP>
-__global__ void merge_splits_kernel(AttentionArgs a, SplitArgs split) {
-  const int64_t row = blockIdx.x / a.heads;
-  const int h = int(blockIdx.x % a.heads);
+__global__ void merge_splits_kernel(const __grid_constant__ TileBatch batch, AttentionShape a,
+                                    SplitArgs split) {
+  const int tile = blockIdx.x / kRows, r = blockIdx.x % kRows;
+  const Tile& tl = batch.tiles[tile];
+  if (tl.q0 + r >= tl.rows) return;
+  const int h = blockIdx.y;
+  auto part = [&](int z) { return ((int64_t(z) * batch.count + tile) * kRows + r) * a.heads + h; };
   float m = -INFINITY;
-  for (int z = 0; z < split.splits; ++z) {
-    m = fmaxf(m, split.part_ml[((z * a.rows + row) * a.heads + h) * 2]);
-  }
+  for (int z = 0; z < split.splits; ++z) m = fmaxf(m, split.part_ml[part(z) * 2]);
   for (int col = threadIdx.x; col < a.head_dim; col += blockDim.x) {
     float total = 0, acc = 0;
     for (int z = 0; z < split.splits; ++z) {
-      const int64_t p = (z * a.rows + row) * a.heads + h;
+      const int64_t p = part(z);
       const float w = exp2f(split.part_ml[p * 2] - m);
       total += split.part_ml[p * 2 + 1] * w;
       acc += split.part_o[p * DP + col] * w;
     }
-    store_bf16(a.out + row * int64_t(a.heads) * a.head_dim + int64_t(h) * a.head_dim + col,
+    store_bf16(tl.out + int64_t(tl.q0 + r) * a.heads * a.head_dim + int64_t(h) * a.head_dim + col,
                acc / total);
   }
 }
 
 int padded_dim(int head_dim) { return head_dim <= 16 ? 16 : head_dim <= 32 ? 32 : head_dim <= 64 ? 64 : 128; }
 
-int heads_per_block(const AttentionArgs& a) { return (a.heads / a.kv_heads) % 2 == 0 ? 2 : 1; }
+int heads_per_block(const AttentionShape& a) { return (a.heads / a.kv_heads) % 2 == 0 ? 2 : 1; }
 
-int split_count(const AttentionArgs& a) {
-  const int64_t blocks = (a.rows + kRows - 1) / kRows * (a.heads / heads_per_block(a));
-  if (blocks >= a.multiprocessors) return 1;
-  const int64_t keys = a.first_pos + a.rows;
-  const int64_t wanted = (2 * int64_t(a.multiprocessors) + blocks - 1) / blocks;
-  // At least two tiles of keys per split, so merging stays cheap next to the work split.
-  const int64_t most = std::max<int64_t>(1, keys / (2 * kKeys));
-  return int(std::clamp<int64_t>(std::min(wanted, most), 1, 64));
+// The launches of a call: tiles of every sequence, heaviest first, at most kMaxTiles a launch,
+// each with its split count.
+struct Launch {
+  TileBatch batch;
+  int splits = 1;
+};
+
+std::vector<Launch> plan(const AttentionSequence* seqs, int count, const AttentionShape& a) {
+  std::vector<Tile> tiles;
+  for (int i = 0; i < count; ++i) {
+    const AttentionSequence& q = seqs[i];
+    for (int64_t q0 = 0; q0 < q.rows; q0 += kRows) {
+      tiles.push_back({q.q, q.k, q.v, q.out, q.first_pos, int32_t(q.rows), int32_t(q0)});
+    }
+  }
+  auto keys = [](const Tile& t) { return t.first_pos + std::min<int64_t>(t.q0 + kRows, t.rows); };
+  std::stable_sort(tiles.begin(), tiles.end(), [&](const Tile& x, const Tile& y) { return keys(x) > keys(y); });
+  std::vector<Launch> launches;
+  for (size_t begin = 0; begin < tiles.size(); begin += kMaxTiles) {
+    Launch l;
+    l.batch.count = int(std::min<size_t>(kMaxTiles, tiles.size() - begin));
+    std::copy_n(tiles.begin() + long(begin), l.batch.count, l.batch.tiles);
+    const int64_t blocks = int64_t(l.batch.count) * (a.heads / heads_per_block(a));
+    if (blocks < a.multiprocessors) {
+      const int64_t wanted = (2 * int64_t(a.multiprocessors) + blocks - 1) / blocks;
+      // At least two tiles of keys per split, so merging stays cheap next to the work split.
+      const int64_t most = std::max<int64_t>(1, keys(l.batch.tiles[0]) / (2 * kKeys));
+      l.splits = int(std::clamp<int64_t>(std::min(wanted, most), 1, 64));
+    }
+    launches.push_back(l);
+  }
+  return launches;
+}
+
+size_t partial_bytes(const Launch& l, const AttentionShape& a) {
+  if (l.splits == 1) return 0;
+  return size_t(l.splits) * size_t(l.batch.count) * kRows * size_t(a.heads) *
+         size_t(padded_dim(a.head_dim) + 2) * sizeof(float);
 }
 
 template <int DP, int HPB>
-void launch(const AttentionArgs& a, void* scratch) {
+void launch(const Launch& l, const AttentionShape& a, void* scratch) {
   SplitArgs split;
-  split.splits = split_count(a);
+  split.splits = l.splits;
   const float scale_log2 = kLog2e / sqrtf(float(a.head_dim));
-  dim3 grid(unsigned((a.rows + kRows - 1) / kRows), unsigned(a.heads / HPB), unsigned(split.splits));
+  dim3 grid(unsigned(l.batch.count), unsigned(a.heads / HPB), unsigned(split.splits));
   if (split.splits > 1) {
     split.part_o = static_cast<float*>(scratch);
-    split.part_ml = split.part_o + int64_t(split.splits) * a.rows * a.heads * DP;
+    split.part_ml = split.part_o + int64_t(split.splits) * l.batch.count * kRows * a.heads * DP;
   }
   constexpr size_t bytes = smem_bytes<DP>();
   if constexpr (bytes > 48 * 1024) {
@@ -355,39 +415,40 @@ void launch(const AttentionArgs& a, void* scratch) {
     }();
     (void)raised;
   }
-  attention_kernel<DP, HPB><<<grid, kThreads * HPB, bytes>>>(a, split, scale_log2);
+  attention_kernel<DP, HPB><<<grid, kThreads * HPB, bytes>>>(l.batch, a, split, scale_log2);
   check_launch("attention");
   if (split.splits > 1) {
-    merge_splits_kernel<DP><<<unsigned(a.rows * a.heads), std::min(DP, 128)>>>(a, split);
+    merge_splits_kernel<DP><<<dim3(unsigned(l.batch.count * kRows), unsigned(a.heads)), std::min(DP, 128)>>>(
+        l.batch, a, split);
     check_launch("attention merge");
   }
 }
 
 template <int DP>
-void launch_dim(const AttentionArgs& a, void* scratch) {
+void launch_dim(const Launch& l, const AttentionShape& a, void* scratch) {
   if (heads_per_block(a) == 2) {
-    launch<DP, 2>(a, scratch);
+    launch<DP, 2>(l, a, scratch);
   } else {
-    launch<DP, 1>(a, scratch);
+    launch<DP, 1>(l, a, scratch);
   }
 }
 
 }  // namespace
 
-size_t attention_scratch_bytes(const AttentionArgs& a) {
-  const int splits = split_count(a);
-  if (splits == 1) return 0;
-  return size_t(splits) * size_t(a.rows) * size_t(a.heads) * size_t(padded_dim(a.head_dim) + 2) *
-         sizeof(float);
+size_t attention_scratch_bytes(const AttentionSequence* seqs, int count, const AttentionShape& a) {
+  size_t most = 0;
+  for (const Launch& l : plan(seqs, count, a)) most = std::max(most, partial_bytes(l, a));
+  return most;
 }
 
-void launch_attention(const AttentionArgs& a, void* scratch) {
-  if (a.rows == 0) return;
-  switch (padded_dim(a.head_dim)) {
-    case 16: return launch_dim<16>(a, scratch);
-    case 32: return launch_dim<32>(a, scratch);
-    case 64: return launch_dim<64>(a, scratch);
-    default: return launch_dim<128>(a, scratch);
+void launch_attention(const AttentionSequence* seqs, int count, const AttentionShape& a, void* scratch) {
+  for (const Launch& l : plan(seqs, count, a)) {
+    switch (padded_dim(a.head_dim)) {
+      case 16: launch_dim<16>(l, a, scratch); break;
+      case 32: launch_dim<32>(l, a, scratch); break;
+      case 64: launch_dim<64>(l, a, scratch); break;
+      default: launch_dim<128>(l, a, scratch); break;
+    }
   }
 }
 

@@ -14,6 +14,7 @@ namespace halo::backend {
 namespace cuda {
 class Gemm;
 class LazyZero;
+struct AttentionSequence;
 }
 
 class CudaBackend final : public Backend {
@@ -29,6 +30,7 @@ class CudaBackend final : public Backend {
   Tensor upload(std::span<const float> values, int64_t rows, int64_t cols) override;
   std::vector<float> download(const Tensor& t) override;
   void copy(const Tensor& src, Tensor& dst) override;
+  void copy_many(std::span<const Tensor> src, std::span<Tensor> dst) override;
 
   void linear(const Tensor& x, const Tensor& w, Tensor& y) override;
   void embedding(std::span<const int32_t> ids, const Tensor& table, Tensor& out) override;
@@ -42,6 +44,11 @@ class CudaBackend final : public Backend {
 
   void attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache, int64_t first_pos,
                  HeadShape shape, Tensor& out) override;
+  // All segments' k/v rows go into their caches in one launch, then all their tiles in as few
+  // attention launches as fit (64 tiles of 64 rows each).
+  void attention_segments(const Tensor& q, const Tensor& k, const Tensor& v,
+                          std::span<const AttentionSegment> segments, HeadShape shape,
+                          Tensor& out) override;
   void lightning(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state, HeadShape shape,
                  std::span<const float> slopes, float scale, Tensor& out) override;
 
@@ -63,6 +70,7 @@ class CudaBackend final : public Backend {
 
  private:
   Tensor alloc_typed(int64_t rows, int64_t cols, DType dtype);
+  void run_attention(const cuda::AttentionSequence* seqs, int count, HeadShape shape);
   // Zero-fill bookkeeping (cuda_lazy_zero.h): every op declares the bytes it reads and writes.
   void reading(const Tensor& t);
   void writing(Tensor& t);
@@ -81,7 +89,7 @@ class CudaBackend final : public Backend {
     void* data = nullptr;
     size_t bytes = 0;
   };
-  static constexpr int kSlots = 4;
+  static constexpr int kSlots = 5;
   Buffer scratch_;
   Buffer staged_[kSlots];
   std::vector<std::pair<std::vector<float>, std::shared_ptr<void>>> tables_;

@@ -74,7 +74,7 @@ CudaBackend::CudaBackend(int device) : device_(device) {
 }
 
 CudaBackend::~CudaBackend() {
-  for (Buffer* b : {&scratch_, &staged_[0], &staged_[1], &staged_[2], &staged_[3]}) {
+  for (Buffer* b : {&scratch_, &staged_[0], &staged_[1], &staged_[2], &staged_[3], &staged_[4]}) {
     if (b->data) free_async(b->data);
   }
 }

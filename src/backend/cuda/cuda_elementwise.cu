@@ -1,5 +1,8 @@
-// Elementwise kernels: fp32 → bf16 conversion, embedding gather, residual add, row scaling and the
-// two gates (SwiGLU, sigmoid). Arithmetic is fp32; results are rounded to bf16 once.
+// Elementwise kernels: fp32 → bf16 conversion, embedding gather, residual add, row scaling, the
+// two gates (SwiGLU, sigmoid) and batched copies. Arithmetic is fp32; results are rounded to bf16
+// once.
+#include <algorithm>
+
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/cuda_common.cuh"
 
@@ -60,7 +63,37 @@ __global__ void sigmoid_mul_kernel(bf16_bits* x, const bf16_bits* gate, int64_t 
   }
 }
 
+// Range blockIdx.y, split over gridDim.x blocks; 16-byte moves when the range allows.
+__global__ void copy_ranges_kernel(const CopyRange* ranges) {
+  const CopyRange r = ranges[blockIdx.y];
+  const int64_t stride = int64_t(gridDim.x) * blockDim.x;
+  const int64_t first = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  const bool wide = ((reinterpret_cast<uintptr_t>(r.src) | reinterpret_cast<uintptr_t>(r.dst) |
+                      uintptr_t(r.bytes)) % 16) == 0;
+  if (wide) {
+    const auto* src = static_cast<const uint4*>(r.src);
+    auto* dst = static_cast<uint4*>(r.dst);
+    for (int64_t i = first; i < r.bytes / 16; i += stride) dst[i] = src[i];
+  } else {
+    const auto* src = static_cast<const unsigned char*>(r.src);
+    auto* dst = static_cast<unsigned char*>(r.dst);
+    for (int64_t i = first; i < r.bytes; i += stride) dst[i] = src[i];
+  }
+}
+
 }  // namespace
+
+void launch_copy_ranges(const CopyRange* ranges, int count, int64_t max_bytes) {
+  if (count == 0) return;
+  // Enough blocks per range for its 16-byte pieces, at most 64: small ranges (KV rows of one
+  // decode step) take one block, a whole cache a few dozen.
+  const unsigned blocks = unsigned(std::clamp<int64_t>((max_bytes / 16 + 255) / 256, 1, 64));
+  for (int begin = 0; begin < count; begin += 65535) {
+    const int n = std::min(65535, count - begin);
+    copy_ranges_kernel<<<dim3(blocks, unsigned(n)), 256>>>(ranges + begin);
+    check_launch("copy_many");
+  }
+}
 
 void launch_f32_to_bf16(const float* in, bf16_bits* out, int64_t n) {
   f32_to_bf16_kernel<<<grid_for(n, kThreads), kThreads>>>(in, out, n);

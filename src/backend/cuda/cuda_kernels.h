@@ -26,20 +26,33 @@ void launch_rms_norm(const bf16_bits* x, const bf16_bits* w, int64_t groups, int
 void launch_rope(bf16_bits* x, int64_t rows, int64_t cols, int head_dim, const int64_t* positions,
                  int64_t first_pos, const float* inv_freq);
 
-// Causal flash attention (cuda_attention.cu).
-struct AttentionArgs {
+// Causal flash attention (cuda_attention.cu) of one or many sequences: each sequence's T query
+// rows at positions first_pos..first_pos+T-1 against its cache rows [0, first_pos + T).
+struct AttentionSequence {
   const bf16_bits* q = nullptr;  // [T, heads * head_dim]
-  const bf16_bits* k = nullptr;  // cache rows [0, first_pos + T), [*, kv_heads * head_dim]
+  const bf16_bits* k = nullptr;  // cache [*, kv_heads * head_dim]
   const bf16_bits* v = nullptr;
   bf16_bits* out = nullptr;      // [T, heads * head_dim]
   int64_t rows = 0;              // T
   int64_t first_pos = 0;
+};
+struct AttentionShape {
   int heads = 0, kv_heads = 0, head_dim = 0;
   int multiprocessors = 0;
 };
-// Bytes of scratch the call needs (partial results when keys are split over blocks).
-size_t attention_scratch_bytes(const AttentionArgs& args);
-void launch_attention(const AttentionArgs& args, void* scratch);
+// Bytes of scratch the call needs (partial results when keys are split over blocks); the
+// launches of one call run in order, so they share it.
+size_t attention_scratch_bytes(const AttentionSequence* seqs, int count, const AttentionShape& shape);
+void launch_attention(const AttentionSequence* seqs, int count, const AttentionShape& shape, void* scratch);
+
+// Copies `count` device byte ranges in one launch (cuda_elementwise.cu); the table itself is in
+// device memory.
+struct CopyRange {
+  const void* src = nullptr;
+  void* dst = nullptr;
+  int64_t bytes = 0;
+};
+void launch_copy_ranges(const CopyRange* ranges, int count, int64_t max_bytes);
 
 // Lightning attention (cuda_lightning.cu); state is fp32 [heads, d*d], slopes on the device.
 struct LightningArgs {

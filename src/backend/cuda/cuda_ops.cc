@@ -2,6 +2,7 @@
 // (cuda_kernels.h). Small host arrays (token ids, positions, targets) go up through staging slots.
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
 #include <numeric>
 
 #include "backend/cuda/cuda_backend.h"
@@ -17,7 +18,9 @@ namespace {
 using cuda::bf16_bits;
 
 // Staging slots (CudaBackend::stage); one op never uses a slot twice.
-enum Slot { kIds = 0, kPositions = 1, kFactors = 2, kResults = 3 };
+enum Slot { kIds = 0, kPositions = 1, kFactors = 2, kResults = 3, kCopies = 4 };
+
+size_t element_size(DType dtype) { return dtype == DType::f32 ? 4 : 2; }
 
 bf16_bits* bits(Tensor& t, const char* op) {
   if (t.dtype() != DType::bf16) fail("internal: cuda {}: expected a bf16 tensor", op);
@@ -137,37 +140,110 @@ void CudaBackend::sigmoid_mul(Tensor& x, const Tensor& gate) {
   cuda::launch_sigmoid_mul(bits(x, "sigmoid_mul"), bits(gate, "sigmoid_mul"), x.numel());
 }
 
-void CudaBackend::attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
-                            int64_t first_pos, HeadShape shape, Tensor& out) {
-  const int64_t T = q.rows();
+void CudaBackend::copy_many(std::span<const Tensor> src, std::span<Tensor> dst) {
+  if (src.size() != dst.size()) fail("internal: copy_many of {} tensors into {}", src.size(), dst.size());
+  std::vector<cuda::CopyRange> ranges;
+  int64_t most = 0;
+  for (size_t i = 0; i < src.size(); ++i) {
+    if (src[i].rows() != dst[i].rows() || src[i].cols() != dst[i].cols() || src[i].dtype() != dst[i].dtype()) {
+      fail("internal: copy_many [{}, {}] to [{}, {}]", src[i].rows(), src[i].cols(), dst[i].rows(), dst[i].cols());
+    }
+    const int64_t bytes = src[i].numel() * int64_t(element_size(src[i].dtype()));
+    if (bytes == 0) continue;
+    reading(src[i]);
+    writing(dst[i]);
+    ranges.push_back({src[i].data(), dst[i].data(), bytes});
+    most = std::max(most, bytes);
+  }
+  if (ranges.empty()) return;
+  const auto* device_ranges = static_cast<const cuda::CopyRange*>(
+      stage(kCopies, ranges.data(), ranges.size() * sizeof(cuda::CopyRange)));
+  cuda::launch_copy_ranges(device_ranges, int(ranges.size()), most);
+}
+
+namespace {
+
+void check_attention_shape(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache, int64_t first_pos,
+                           int64_t rows, HeadShape shape) {
   const int d = shape.head_dim;
-  if (shape.kv_heads <= 0 || shape.heads % shape.kv_heads != 0 ||
-      q.cols() != int64_t(shape.heads) * d || out.rows() != T || out.cols() != q.cols() ||
+  if (shape.kv_heads <= 0 || shape.heads % shape.kv_heads != 0 || q.cols() != int64_t(shape.heads) * d ||
       k_cache.cols() != int64_t(shape.kv_heads) * d || v_cache.cols() != k_cache.cols() ||
-      first_pos + T > k_cache.rows() || first_pos + T > v_cache.rows()) {
+      first_pos + rows > k_cache.rows() || first_pos + rows > v_cache.rows()) {
     fail("internal: attention shapes");
   }
   if (d % 8 != 0 || d > 128) {
     fail("cuda attention: head_dim {} is not supported (a multiple of 8 up to 128)", d);
   }
+}
+
+}  // namespace
+
+void CudaBackend::attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
+                            int64_t first_pos, HeadShape shape, Tensor& out) {
+  const int64_t T = q.rows();
+  check_attention_shape(q, k_cache, v_cache, first_pos, T, shape);
+  if (out.rows() != T || out.cols() != q.cols()) fail("internal: attention output shape");
+  if (T == 0) return;
   reading(q);
   reading(k_cache.rows_view(0, first_pos + T));  // rows past the new tokens are never touched
   reading(v_cache.rows_view(0, first_pos + T));
   writing(out);
-  cuda::AttentionArgs args;
-  args.q = bits(q, "attention");
-  args.k = bits(k_cache, "attention");
-  args.v = bits(v_cache, "attention");
-  args.out = bits(out, "attention");
-  args.rows = T;
-  args.first_pos = first_pos;
-  args.heads = shape.heads;
-  args.kv_heads = shape.kv_heads;
-  args.head_dim = d;
+  const cuda::AttentionSequence seq{bits(q, "attention"),   bits(k_cache, "attention"),
+                                    bits(v_cache, "attention"), bits(out, "attention"), T, first_pos};
+  run_attention(&seq, 1, shape);
+}
+
+void CudaBackend::attention_segments(const Tensor& q, const Tensor& k, const Tensor& v,
+                                     std::span<const AttentionSegment> segments, HeadShape shape,
+                                     Tensor& out) {
+  const int64_t kv_cols = int64_t(shape.kv_heads) * shape.head_dim;
+  if (k.rows() != q.rows() || v.rows() != q.rows() || out.rows() != q.rows() || out.cols() != q.cols() ||
+      k.cols() != kv_cols || v.cols() != kv_cols) {
+    fail("internal: attention_segments shapes");
+  }
+  reading(q);
+  reading(k);
+  reading(v);
+  // This step's keys and values join each sequence's cache: one launch for all of them.
+  std::vector<cuda::CopyRange> ranges;
+  std::vector<cuda::AttentionSequence> seqs;
+  const int64_t row_bytes = kv_cols * 2;
+  for (const AttentionSegment& s : segments) {
+    if (s.count == 0) continue;
+    if (s.begin < 0 || s.begin + s.count > q.rows()) fail("internal: attention segment outside the batch");
+    check_attention_shape(q, s.k_cache, s.v_cache, s.first_pos, s.count, shape);
+    for (const Tensor* cache : {&s.k_cache, &s.v_cache}) {
+      Tensor rows = cache->rows_view(s.first_pos, s.count);
+      writing(rows);
+      reading(cache->rows_view(0, s.first_pos + s.count));
+    }
+    Tensor o = out.rows_view(s.begin, s.count);
+    writing(o);
+    const auto* kp = static_cast<const char*>(k.data()) + s.begin * row_bytes;
+    const auto* vp = static_cast<const char*>(v.data()) + s.begin * row_bytes;
+    ranges.push_back({kp, static_cast<char*>(const_cast<void*>(s.k_cache.data())) + s.first_pos * row_bytes,
+                      s.count * row_bytes});
+    ranges.push_back({vp, static_cast<char*>(const_cast<void*>(s.v_cache.data())) + s.first_pos * row_bytes,
+                      s.count * row_bytes});
+    seqs.push_back({bits(q, "attention") + s.begin * q.cols(), bits(s.k_cache, "attention"),
+                    bits(s.v_cache, "attention"), bits(out, "attention") + s.begin * out.cols(), s.count,
+                    s.first_pos});
+  }
+  if (seqs.empty()) return;
+  const auto* device_ranges = static_cast<const cuda::CopyRange*>(
+      stage(kCopies, ranges.data(), ranges.size() * sizeof(cuda::CopyRange)));
+  cuda::launch_copy_ranges(device_ranges, int(ranges.size()),
+                           std::max_element(ranges.begin(), ranges.end(), [](const auto& a, const auto& b) {
+                             return a.bytes < b.bytes;
+                           })->bytes);
+  run_attention(seqs.data(), int(seqs.size()), shape);
+}
+
+void CudaBackend::run_attention(const cuda::AttentionSequence* seqs, int count, HeadShape shape) {
   static const int sm_count = multiprocessors();
-  args.multiprocessors = sm_count;
-  const size_t bytes = cuda::attention_scratch_bytes(args);
-  cuda::launch_attention(args, bytes ? scratch(bytes) : nullptr);
+  const cuda::AttentionShape a{shape.heads, shape.kv_heads, shape.head_dim, sm_count};
+  const size_t bytes = cuda::attention_scratch_bytes(seqs, count, a);
+  cuda::launch_attention(seqs, count, a, bytes ? scratch(bytes) : nullptr);
 }
 
 namespace {

@@ -158,6 +158,51 @@ std::vector<OpCase> op_table() {
           return b.download(out);
         });
   }
+  // Packed batches: several sequences with their own caches and prefixes in one call.
+  struct Batch {
+    std::vector<std::array<int64_t, 2>> segments;  // (new rows, cached prefix)
+    int heads, kv, d;
+  };
+  for (const Batch& bt : std::vector<Batch>{{{{1, 4000}, {1, 17}, {1, 0}, {1, 300}}, 16, 8, 128},
+                                            {{{80, 0}, {30, 80}, {25, 80}, {1, 5}}, 4, 2, 16},
+                                            {{{0, 3}, {130, 0}, {7, 64}}, 6, 3, 64}}) {
+    std::string name = fmt::format("attention_segments_h{}_kv{}_d{}", bt.heads, bt.kv, bt.d);
+    for (auto [n, first] : bt.segments) name += fmt::format("_{}at{}", n, first);
+    add(name, [=](Backend& b) {
+      int64_t total = 0;
+      for (auto [n, first] : bt.segments) total += n;
+      Tensor q = input(b, total, bt.heads * bt.d, 80);
+      Tensor k = input(b, total, bt.kv * bt.d, 81), v = input(b, total, bt.kv * bt.d, 82);
+      Tensor out = poisoned(b, total, bt.heads * bt.d);
+      std::vector<AttentionSegment> segs;
+      int64_t begin = 0;
+      uint32_t seed = 90;
+      for (auto [n, first] : bt.segments) {
+        // Each cache holds its prefix (random) and room past the new rows.
+        Tensor kc = input(b, first + n + 2, bt.kv * bt.d, seed++), vc = input(b, first + n + 2, bt.kv * bt.d, seed++);
+        segs.push_back({begin, n, kc, vc, first});
+        begin += n;
+      }
+      b.attention_segments(q, k, v, segs, {bt.heads, bt.kv, bt.d}, out);
+      std::vector<float> result = b.download(out);
+      for (const AttentionSegment& sg : segs) append(result, b.download(sg.k_cache));
+      return result;
+    });
+  }
+  add("copy_many", [](Backend& b) {
+    std::vector<Tensor> src, dst;
+    for (int i = 0; i < 5; ++i) {
+      src.push_back(input(b, 3 + i, 24 + 8 * i, 100 + uint32_t(i)));
+      dst.push_back(poisoned(b, 3 + i, 24 + 8 * i));
+    }
+    Tensor odd = input(b, 2, 7, 110), odd_dst = poisoned(b, 2, 7);  // not 16-byte sized
+    src.push_back(odd);
+    dst.push_back(odd_dst);
+    b.copy_many(src, dst);
+    std::vector<float> result;
+    for (const Tensor& t : dst) append(result, b.download(t));
+    return result;
+  });
   struct Light {
     int64_t first_rows, rows;
     int heads, kv, d;

@@ -119,18 +119,15 @@ Tensor Decoder::attention_mixer(int index, const model::Layer& layer, std::span<
     backend_.scale_rows(q, logits_scale_factors(layer.logits_scaling, positions));
   }
   Tensor o = backend_.alloc(n.rows(), q.cols());
+  // This step's keys and values join each sequence's cache, then its queries attend to it; the
+  // backend does all sequences of the batch in one call.
+  std::vector<backend::AttentionSegment> batch;
+  batch.reserve(segments.size());
   for (const Segment& s : segments) {
     LayerState& state = s.state->layer(index);
-    const int64_t first_pos = s.state->length();
-    // This step's keys and values join the sequence's cache, then its queries attend to it.
-    Tensor k_dst = state.k_cache.rows_view(first_pos, s.count);
-    Tensor v_dst = state.v_cache.rows_view(first_pos, s.count);
-    backend_.copy(k.rows_view(s.begin, s.count), k_dst);
-    backend_.copy(v.rows_view(s.begin, s.count), v_dst);
-    Tensor o_rows = o.rows_view(s.begin, s.count);
-    backend_.attention(q.rows_view(s.begin, s.count), state.k_cache, state.v_cache, first_pos, layer.shape,
-                       o_rows);
+    batch.push_back({s.begin, s.count, state.k_cache, state.v_cache, s.state->length()});
   }
+  backend_.attention_segments(q, k, v, batch, layer.shape, o);
   return gate_and_project(o, w.o_gate, w.o, n);
 }
 

@@ -38,17 +38,22 @@ void SequenceState::reserve(int64_t extra) {
 
 SequenceState SequenceState::fork(int64_t capacity) const {
   SequenceState copy(*backend_, *model_, variant_, std::max(capacity, length_));
+  // Every layer's cached rows and states, copied in one backend call.
+  std::vector<backend::Tensor> src, dst;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const LayerState& from = layers_[i];
     LayerState& to = copy.layers_[i];
     if (!from.k_cache.empty()) {
-      backend::Tensor k = to.k_cache.rows_view(0, length_), v = to.v_cache.rows_view(0, length_);
-      backend_->copy(from.k_cache.rows_view(0, length_), k);
-      backend_->copy(from.v_cache.rows_view(0, length_), v);
+      src.push_back(from.k_cache.rows_view(0, length_));
+      src.push_back(from.v_cache.rows_view(0, length_));
+      dst.push_back(to.k_cache.rows_view(0, length_));
+      dst.push_back(to.v_cache.rows_view(0, length_));
     } else {
-      backend_->copy(from.lightning, to.lightning);
+      src.push_back(from.lightning);
+      dst.push_back(to.lightning);
     }
   }
+  backend_->copy_many(src, dst);
   copy.length_ = length_;
   return copy;
 }

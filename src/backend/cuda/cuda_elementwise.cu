@@ -34,34 +34,78 @@ __global__ void embedding_kernel(const int32_t* ids, const bf16_bits* table, int
   }
 }
 
+// The elementwise ops come in two widths: 8 elements per 16-byte access when sizes and alignment
+// allow (every shape the runtime uses), one element otherwise.
+template <int W>
+__device__ __forceinline__ void load_w(const bf16_bits* p, float (&v)[W]) {
+  if constexpr (W == 8) {
+    load8(p, v);
+  } else {
+    v[0] = load_f32(p);
+  }
+}
+template <int W>
+__device__ __forceinline__ void store_w(bf16_bits* p, const float (&v)[W]) {
+  if constexpr (W == 8) {
+    store8(p, v);
+  } else {
+    store_bf16(p, v[0]);
+  }
+}
+
+#define HALO_GRID_STRIDE(i, n)                                                    \
+  for (int64_t i = (blockIdx.x * int64_t(blockDim.x) + threadIdx.x) * W; i < (n); \
+       i += int64_t(gridDim.x) * blockDim.x * W)
+
+template <int W>
 __global__ void add_kernel(bf16_bits* x, const bf16_bits* delta, int64_t n) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
-       i += int64_t(gridDim.x) * blockDim.x) {
-    store_bf16(x + i, load_f32(x + i) + load_f32(delta + i));
+  HALO_GRID_STRIDE(i, n) {
+    float a[W], b[W];
+    load_w<W>(x + i, a);
+    load_w<W>(delta + i, b);
+#pragma unroll
+    for (int j = 0; j < W; ++j) a[j] += b[j];
+    store_w<W>(x + i, a);
   }
 }
 
+template <int W>
 __global__ void scale_rows_kernel(bf16_bits* x, int64_t cols, int64_t n, const float* factors) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
-       i += int64_t(gridDim.x) * blockDim.x) {
-    store_bf16(x + i, load_f32(x + i) * factors[i / cols]);
+  HALO_GRID_STRIDE(i, n) {
+    float a[W];
+    load_w<W>(x + i, a);
+    const float f = factors[i / cols];  // W divides cols, so the W elements share a row
+#pragma unroll
+    for (int j = 0; j < W; ++j) a[j] *= f;
+    store_w<W>(x + i, a);
   }
 }
 
+template <int W>
 __global__ void swiglu_kernel(const bf16_bits* gate, const bf16_bits* up, bf16_bits* out, int64_t n) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
-       i += int64_t(gridDim.x) * blockDim.x) {
-    float g = load_f32(gate + i);
-    store_bf16(out + i, g / (1.0f + __expf(-g)) * load_f32(up + i));
+  HALO_GRID_STRIDE(i, n) {
+    float g[W], u[W];
+    load_w<W>(gate + i, g);
+    load_w<W>(up + i, u);
+#pragma unroll
+    for (int j = 0; j < W; ++j) g[j] = g[j] / (1.0f + __expf(-g[j])) * u[j];
+    store_w<W>(out + i, g);
   }
 }
 
+template <int W>
 __global__ void sigmoid_mul_kernel(bf16_bits* x, const bf16_bits* gate, int64_t n) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n;
-       i += int64_t(gridDim.x) * blockDim.x) {
-    store_bf16(x + i, load_f32(x + i) / (1.0f + __expf(-load_f32(gate + i))));
+  HALO_GRID_STRIDE(i, n) {
+    float a[W], g[W];
+    load_w<W>(x + i, a);
+    load_w<W>(gate + i, g);
+#pragma unroll
+    for (int j = 0; j < W; ++j) a[j] = a[j] / (1.0f + __expf(-g[j]));
+    store_w<W>(x + i, a);
   }
 }
+
+#undef HALO_GRID_STRIDE
 
 // Range blockIdx.y, split over gridDim.x blocks; 16-byte moves when the range allows.
 __global__ void copy_ranges_kernel(const CopyRange* ranges) {
@@ -109,25 +153,42 @@ void launch_embedding(const int32_t* ids, int64_t rows, const bf16_bits* table, 
 
 void launch_add(bf16_bits* x, const bf16_bits* delta, int64_t n) {
   if (n == 0) return;
-  add_kernel<<<grid_for(n, kThreads), kThreads>>>(x, delta, n);
+  if (vectorizable(n, x, delta)) {
+    add_kernel<8><<<grid_for(n / 8, kThreads), kThreads>>>(x, delta, n);
+  } else {
+    add_kernel<1><<<grid_for(n, kThreads), kThreads>>>(x, delta, n);
+  }
   check_launch("add");
 }
 
 void launch_scale_rows(bf16_bits* x, int64_t rows, int64_t cols, const float* factors) {
-  if (rows * cols == 0) return;
-  scale_rows_kernel<<<grid_for(rows * cols, kThreads), kThreads>>>(x, cols, rows * cols, factors);
+  const int64_t n = rows * cols;
+  if (n == 0) return;
+  if (vectorizable(cols, x)) {
+    scale_rows_kernel<8><<<grid_for(n / 8, kThreads), kThreads>>>(x, cols, n, factors);
+  } else {
+    scale_rows_kernel<1><<<grid_for(n, kThreads), kThreads>>>(x, cols, n, factors);
+  }
   check_launch("scale_rows");
 }
 
 void launch_swiglu(const bf16_bits* gate, const bf16_bits* up, bf16_bits* out, int64_t n) {
   if (n == 0) return;
-  swiglu_kernel<<<grid_for(n, kThreads), kThreads>>>(gate, up, out, n);
+  if (vectorizable(n, gate, up, out)) {
+    swiglu_kernel<8><<<grid_for(n / 8, kThreads), kThreads>>>(gate, up, out, n);
+  } else {
+    swiglu_kernel<1><<<grid_for(n, kThreads), kThreads>>>(gate, up, out, n);
+  }
   check_launch("swiglu");
 }
 
 void launch_sigmoid_mul(bf16_bits* x, const bf16_bits* gate, int64_t n) {
   if (n == 0) return;
-  sigmoid_mul_kernel<<<grid_for(n, kThreads), kThreads>>>(x, gate, n);
+  if (vectorizable(n, x, gate)) {
+    sigmoid_mul_kernel<8><<<grid_for(n / 8, kThreads), kThreads>>>(x, gate, n);
+  } else {
+    sigmoid_mul_kernel<1><<<grid_for(n, kThreads), kThreads>>>(x, gate, n);
+  }
   check_launch("sigmoid_mul");
 }
 

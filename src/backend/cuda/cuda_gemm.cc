@@ -52,7 +52,7 @@ Gemm::~Gemm() {
   if (handle_) cublasLtDestroy(handle_);
 }
 
-Gemm::Plan& Gemm::plan(const Key& key) {
+Gemm::Plan& Gemm::plan(const Key& key, const void* x, const void* w, void* y) {
   auto found = plans_.find(key);
   if (found != plans_.end()) return *found->second;
   const auto [m, n, k, align_x, align_w, align_y, y_f32] = key;
@@ -88,23 +88,68 @@ Gemm::Plan& Gemm::plan(const Key& key) {
       status = cublasLtMatmulPreferenceSetAttribute(pref, attr, &ay, sizeof(ay));
     }
   }
-  cublasLtMatmulHeuristicResult_t result{};
+  // Products of at least this many rows × columns are worth timing candidates for.
+  constexpr int64_t kTuneSize = int64_t(1) << 21;
+  constexpr int kCandidates = 8;
+  cublasLtMatmulHeuristicResult_t results[kCandidates]{};
   int found_count = 0;
+  const int wanted = m * n >= kTuneSize ? kCandidates : 1;
   if (status == CUBLAS_STATUS_SUCCESS) {
-    status = cublasLtMatmulAlgoGetHeuristic(handle_, p->desc, p->a, p->b, p->c, p->c, pref, 1,
-                                            &result, &found_count);
+    status = cublasLtMatmulAlgoGetHeuristic(handle_, p->desc, p->a, p->b, p->c, p->c, pref, wanted,
+                                            results, &found_count);
   }
   cublasLtMatmulPreferenceDestroy(pref);
   check(status, "linear");
   if (found_count == 0) {
     fail("cuda linear: cuBLASLt has no algorithm for [{}, {}] x [{}, {}]ᵀ", m, k, n, k);
   }
-  p->algo = result.algo;
+  p->algo = results[0].algo;
+  Key bucket = key;
+  std::get<0>(bucket) = int64_t(1) << (64 - __builtin_clzll(uint64_t(m)));
+  if (auto known = tuned_.find(bucket); known != tuned_.end()) {
+    cublasLtMatmulHeuristicResult_t checked{};
+    if (cublasLtMatmulAlgoCheck(handle_, p->desc, p->a, p->b, p->c, p->c, &known->second, &checked) ==
+            CUBLAS_STATUS_SUCCESS &&
+        checked.workspaceSize <= workspace_bytes_) {
+      p->algo = known->second;
+      return *plans_.emplace(key, std::move(p)).first->second;
+    }
+  }
+  if (found_count > 1) {
+    // Time each candidate (one warm-up, then two runs) on the call's own operands; y is
+    // overwritten by the caller's run right after.
+    cudaEvent_t start = nullptr, stop = nullptr;
+    check(cudaEventCreate(&start), "linear (tuning)");
+    check(cudaEventCreate(&stop), "linear (tuning)");
+    float best = 0;
+    const float alpha = 1.0f, beta = 0.0f;
+    for (int i = 0; i < found_count; ++i) {
+      auto once = [&] {
+        return cublasLtMatmul(handle_, p->desc, &alpha, w, p->a, x, p->b, &beta, y, p->c, y, p->c,
+                              &results[i].algo, workspace_, workspace_bytes_, nullptr);
+      };
+      if (once() != CUBLAS_STATUS_SUCCESS) continue;  // a candidate may refuse; skip it
+      check(cudaEventRecord(start, nullptr), "linear (tuning)");
+      once();
+      once();
+      check(cudaEventRecord(stop, nullptr), "linear (tuning)");
+      check(cudaEventSynchronize(stop), "linear (tuning)");
+      float ms = 0;
+      check(cudaEventElapsedTime(&ms, start, stop), "linear (tuning)");
+      if (best == 0 || ms < best) {
+        best = ms;
+        p->algo = results[i].algo;
+      }
+    }
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+    tuned_[bucket] = p->algo;
+  }
   return *plans_.emplace(key, std::move(p)).first->second;
 }
 
 void Gemm::run(const void* x, const void* w, void* y, bool y_f32, int64_t m, int64_t n, int64_t k) {
-  Plan& p = plan({m, n, k, alignment(x), alignment(w), alignment(y), y_f32});
+  Plan& p = plan({m, n, k, alignment(x), alignment(w), alignment(y), y_f32}, x, w, y);
   const float alpha = 1.0f, beta = 0.0f;
   check(cublasLtMatmul(handle_, p.desc, &alpha, w, p.a, x, p.b, &beta, y, p.c, y, p.c, &p.algo,
                        workspace_, workspace_bytes_, nullptr),

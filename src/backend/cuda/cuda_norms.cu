@@ -10,6 +10,8 @@ namespace {
 
 constexpr int kWarpsPerBlock = 8;
 
+// W: elements per access (8 = one 16-byte load, when the group and pointers allow; else 1).
+template <int W>
 __global__ void rms_norm_kernel(const bf16_bits* x, const bf16_bits* w, int64_t groups, int group,
                                 float eps, bf16_bits* y) {
   const int lane = threadIdx.x % 32;
@@ -18,32 +20,34 @@ __global__ void rms_norm_kernel(const bf16_bits* x, const bf16_bits* w, int64_t 
   const bf16_bits* xg = x + g * group;
   bf16_bits* yg = y + g * group;
   float sum = 0;
-  const bool pairs = group % 2 == 0;
-  if (pairs) {
-    const auto* x2 = reinterpret_cast<const __nv_bfloat162*>(xg);
-    for (int i = lane; i < group / 2; i += 32) {
-      float2 v = __bfloat1622float2(x2[i]);
-      sum += v.x * v.x + v.y * v.y;
+  for (int i = lane * W; i < group; i += 32 * W) {
+    float v[W];
+    if constexpr (W == 8) {
+      load8(xg + i, v);
+    } else {
+      v[0] = load_f32(xg + i);
     }
-  } else {
-    for (int i = lane; i < group; i += 32) {
-      float v = load_f32(xg + i);
-      sum += v * v;
-    }
+#pragma unroll
+    for (int j = 0; j < W; ++j) sum += v[j] * v[j];
   }
   for (int offset = 16; offset > 0; offset /= 2) sum += __shfl_xor_sync(0xffffffffu, sum, offset);
   const float inv = rsqrtf(sum / float(group) + eps);
-  if (pairs) {
-    const auto* x2 = reinterpret_cast<const __nv_bfloat162*>(xg);
-    const auto* w2 = reinterpret_cast<const __nv_bfloat162*>(w);
-    auto* y2 = reinterpret_cast<__nv_bfloat162*>(yg);
-    for (int i = lane; i < group / 2; i += 32) {
-      float2 v = __bfloat1622float2(x2[i]);
-      float2 s = __bfloat1622float2(w2[i]);
-      y2[i] = __floats2bfloat162_rn(s.x * (v.x * inv), s.y * (v.y * inv));
+  for (int i = lane * W; i < group; i += 32 * W) {
+    float v[W], s[W];
+    if constexpr (W == 8) {
+      load8(xg + i, v);
+      load8(w + i, s);
+    } else {
+      v[0] = load_f32(xg + i);
+      s[0] = load_f32(w + i);
     }
-  } else {
-    for (int i = lane; i < group; i += 32) store_bf16(yg + i, load_f32(w + i) * (load_f32(xg + i) * inv));
+#pragma unroll
+    for (int j = 0; j < W; ++j) v[j] = s[j] * (v[j] * inv);
+    if constexpr (W == 8) {
+      store8(yg + i, v);
+    } else {
+      store_bf16(yg + i, v[0]);
+    }
   }
 }
 
@@ -53,7 +57,11 @@ void launch_rms_norm(const bf16_bits* x, const bf16_bits* w, int64_t groups, int
                      bf16_bits* y) {
   if (groups == 0) return;
   unsigned blocks = unsigned((groups + kWarpsPerBlock - 1) / kWarpsPerBlock);
-  rms_norm_kernel<<<blocks, kWarpsPerBlock * 32>>>(x, w, groups, group, eps, y);
+  if (vectorizable(group, x, w, y)) {
+    rms_norm_kernel<8><<<blocks, kWarpsPerBlock * 32>>>(x, w, groups, group, eps, y);
+  } else {
+    rms_norm_kernel<1><<<blocks, kWarpsPerBlock * 32>>>(x, w, groups, group, eps, y);
+  }
   check_launch("rms_norm");
 }
 

@@ -3,6 +3,7 @@
 // default stream and checks the launch.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace halo::backend::cuda {
@@ -67,7 +68,8 @@ struct LightningArgs {
   float scale = 1;
 };
 void launch_lightning_recurrent(const LightningArgs& args);
-void launch_lightning_chunked(const LightningArgs& args);
+size_t lightning_chunked_scratch_bytes(const LightningArgs& args);
+void launch_lightning_chunked(const LightningArgs& args, void* scratch);
 
 // Per logits row (bf16, or fp32 when logits_f32): log-softmax at targets[row] (targets may be null)
 // and the first argmax (cuda_scoring.cu).

@@ -6,8 +6,10 @@
 //  - recurrent (decoding): a thread keeps its part of one state column in registers across the
 //    tokens of the call; the q·S dot products are summed over the 8 row groups in shared memory.
 //  - chunked (prefill): chunks of C tokens, o = λ^{t+1} q_t S + Σ_{s≤t} λ^{t-s} (q_t·k_s) v_s inside
-//    a chunk, then S ← λ^C S + Σ_s λ^{C-1-s} k_sᵀ v_s — the CPU reference's chunked form.
+//    a chunk, then S ← λ^C S + Σ_s λ^{C-1-s} k_sᵀ v_s — the CPU reference's chunked form, with the
+//    chunks' local terms computed in parallel and only the state carried from chunk to chunk.
 #include <algorithm>
+#include <cstdint>
 
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/cuda_common.cuh"
@@ -74,93 +76,140 @@ __global__ void __launch_bounds__(kSlab* kRowGroups)
   }
 }
 
-// Shared memory of the chunked kernel, fp32: q and k of the chunk (rows padded by one word against
-// bank conflicts), v's slab, the state slab and the chunk's decayed score matrix.
-struct ChunkLayout {
-  int d;
-  __host__ __device__ int qk_stride() const { return d + 1; }
-  __host__ __device__ size_t floats() const {
-    return size_t(2) * kChunk * qk_stride() + kChunk * kSlab + size_t(d) * kSlab + kChunk * kChunk +
-           (kChunk + 1);
-  }
+// The chunked form runs in three launches, each parallel over (head, chunk[, column slab]), so a
+// 4096-token prefill keeps the GPU busy instead of walking 64 chunks in sequence per head:
+//  1. local: per chunk, the intra-chunk output Σ_{s≤t} λ^{t-s} (q_t·k_s) v_s (fp32, to scratch)
+//     and the chunk's state increment U = Σ_s λ^{n-1-s} k_sᵀ v_s (to scratch);
+//  2. scan: per state element, S walks the chunks: U_c is replaced by the state before chunk c,
+//     S ← λ^{n_c} S + U_c; the final S is the new state;
+//  3. output: o_t = scale · (intra_t + λ^{t+1} q_t S_before).
+// Rows are processed kMaxChunks chunks at a time, which bounds the scratch.
+constexpr int kMaxChunks = 64;
+
+struct ChunkScratch {
+  float* intra;  // [kMaxChunks * kChunk, heads * d]
+  float* u;      // [heads, kMaxChunks, d, d]
 };
 
-__global__ void __launch_bounds__(kChunkThreads) lightning_chunked_kernel(LightningArgs a) {
+// Shared memory of the local kernel (fp32): q and k of the chunk (rows padded by one word against
+// bank conflicts), v's slab, the decayed score matrix and the powers of λ.
+__host__ __device__ inline size_t local_smem_floats(int d) {
+  return size_t(2) * kChunk * (d + 1) + kChunk * kSlab + kChunk * kChunk + (kChunk + 1);
+}
+
+__global__ void __launch_bounds__(kChunkThreads)
+    lightning_local_kernel(LightningArgs a, ChunkScratch scratch, int64_t row0) {
   extern __shared__ float smem[];
   const int d = a.head_dim;
-  const ChunkLayout layout{d};
-  const int qs_stride = layout.qk_stride();
+  const int qs_stride = d + 1;
   float* qs = smem;
   float* ks = qs + kChunk * qs_stride;
   float* vs = ks + kChunk * qs_stride;        // [kChunk][kSlab]
-  float* S = vs + kChunk * kSlab;             // [d][kSlab]
-  float* scores = S + d * kSlab;              // [kChunk][kChunk]
+  float* scores = vs + kChunk * kSlab;        // [kChunk][kChunk]
   float* powers = scores + kChunk * kChunk;   // λ^0 .. λ^kChunk
 
-  const int h = blockIdx.x;
+  const int h = blockIdx.x, chunk = blockIdx.y;
   const int kvh = h / (a.heads / a.kv_heads);
-  const int col0 = blockIdx.y * kSlab;
+  const int col0 = blockIdx.z * kSlab;
   const int tid = threadIdx.x;
-  const float log_decay = -a.slopes[h];
-  float* state = a.state + int64_t(h) * d * d;
+  const int64_t start = row0 + int64_t(chunk) * kChunk;
+  if (start >= a.rows) return;
+  const int n = int(min(int64_t(kChunk), a.rows - start));
   const int64_t q_stride = int64_t(a.heads) * d, kv_stride = int64_t(a.kv_heads) * d;
 
-  for (int i = tid; i <= kChunk; i += kChunkThreads) powers[i] = expf(log_decay * float(i));
-  for (int e = tid; e < d * kSlab; e += kChunkThreads) {
-    const int i = e / kSlab, c = col0 + e % kSlab;
-    S[e] = c < d ? state[int64_t(i) * d + c] : 0.0f;
+  for (int i = tid; i <= kChunk; i += kChunkThreads) powers[i] = expf(-a.slopes[h] * float(i));
+  for (int e = tid; e < n * d; e += kChunkThreads) {
+    const int r = e / d, i = e % d;
+    qs[r * qs_stride + i] = load_f32(a.q + (start + r) * q_stride + int64_t(h) * d + i);
+    ks[r * qs_stride + i] = load_f32(a.k + (start + r) * kv_stride + int64_t(kvh) * d + i);
   }
-
-  for (int64_t start = 0; start < a.rows; start += kChunk) {
-    const int n = int(min(int64_t(kChunk), a.rows - start));
-    __syncthreads();  // previous chunk's state update is complete
-    for (int e = tid; e < n * d; e += kChunkThreads) {
-      const int r = e / d, i = e % d;
-      qs[r * qs_stride + i] = load_f32(a.q + (start + r) * q_stride + int64_t(h) * d + i);
-      ks[r * qs_stride + i] = load_f32(a.k + (start + r) * kv_stride + int64_t(kvh) * d + i);
-    }
-    for (int e = tid; e < n * kSlab; e += kChunkThreads) {
-      const int r = e / kSlab, c = col0 + e % kSlab;
-      vs[e] = c < d ? load_f32(a.v + (start + r) * kv_stride + int64_t(kvh) * d + c) : 0.0f;
-    }
-    __syncthreads();
-    // Decayed causal scores λ^{t-s} (q_t·k_s), s ≤ t.
-    for (int e = tid; e < n * n; e += kChunkThreads) {
-      const int t = e / n, s = e % n;
-      float dot = 0;
-      if (s <= t) {
-        const float* qt = qs + t * qs_stride;
-        const float* kr = ks + s * qs_stride;
-        for (int i = 0; i < d; ++i) dot += qt[i] * kr[i];
-        dot *= powers[t - s];
-      }
-      scores[t * kChunk + s] = dot;
-    }
-    __syncthreads();
-    // Outputs of the slab: inter-chunk part from the state, intra-chunk part from the scores.
-    for (int e = tid; e < n * kSlab; e += kChunkThreads) {
-      const int t = e / kSlab, c = e % kSlab;
-      if (col0 + c >= d) continue;
-      const float* qt = qs + t * qs_stride;
-      float inter = 0;
-      for (int i = 0; i < d; ++i) inter += qt[i] * S[i * kSlab + c];
-      float intra = 0;
-      for (int s = 0; s <= t; ++s) intra += scores[t * kChunk + s] * vs[s * kSlab + c];
-      store_bf16(a.out + (start + t) * q_stride + int64_t(h) * d + col0 + c,
-                 a.scale * (powers[t + 1] * inter + intra));
-    }
-    __syncthreads();  // every output has read the old state
-    for (int e = tid; e < d * kSlab; e += kChunkThreads) {
-      const int i = e / kSlab, c = e % kSlab;
-      float acc = powers[n] * S[e];
-      for (int s = 0; s < n; ++s) acc += powers[n - 1 - s] * ks[s * qs_stride + i] * vs[s * kSlab + c];
-      S[e] = acc;
-    }
+  for (int e = tid; e < n * kSlab; e += kChunkThreads) {
+    const int r = e / kSlab, c = col0 + e % kSlab;
+    vs[e] = c < d ? load_f32(a.v + (start + r) * kv_stride + int64_t(kvh) * d + c) : 0.0f;
   }
   __syncthreads();
+  // Decayed causal scores λ^{t-s} (q_t·k_s), s ≤ t.
+  for (int e = tid; e < n * n; e += kChunkThreads) {
+    const int t = e / n, s = e % n;
+    float dot = 0;
+    if (s <= t) {
+      const float* qt = qs + t * qs_stride;
+      const float* kr = ks + s * qs_stride;
+      for (int i = 0; i < d; ++i) dot += qt[i] * kr[i];
+      dot *= powers[t - s];
+    }
+    scores[t * kChunk + s] = dot;
+  }
+  __syncthreads();
+  for (int e = tid; e < n * kSlab; e += kChunkThreads) {
+    const int t = e / kSlab, c = e % kSlab;
+    if (col0 + c >= d) continue;
+    float intra = 0;
+    for (int s = 0; s <= t; ++s) intra += scores[t * kChunk + s] * vs[s * kSlab + c];
+    scratch.intra[(start - row0 + t) * q_stride + int64_t(h) * d + col0 + c] = intra;
+  }
+  float* u = scratch.u + (int64_t(h) * kMaxChunks + chunk) * d * d;
+  for (int e = tid; e < d * kSlab; e += kChunkThreads) {
+    const int i = e / kSlab, c = e % kSlab;
+    if (col0 + c >= d) continue;
+    float acc = 0;
+    for (int s = 0; s < n; ++s) acc += powers[n - 1 - s] * ks[s * qs_stride + i] * vs[s * kSlab + c];
+    u[int64_t(i) * d + col0 + c] = acc;
+  }
+}
+
+__global__ void lightning_scan_kernel(LightningArgs a, ChunkScratch scratch, int64_t row0, int chunks) {
+  const int h = blockIdx.x;
+  const int64_t dd = int64_t(a.head_dim) * a.head_dim;
+  const int64_t e = blockIdx.y * int64_t(blockDim.x) + threadIdx.x;
+  if (e >= dd) return;
+  const float log_decay = -a.slopes[h];
+  float* state = a.state + h * dd + e;
+  float S = *state;
+  for (int c = 0; c < chunks; ++c) {
+    const int n = int(min(int64_t(kChunk), a.rows - row0 - int64_t(c) * kChunk));
+    float* u = scratch.u + (int64_t(h) * kMaxChunks + c) * dd + e;
+    const float increment = *u;
+    *u = S;  // the state this chunk starts from
+    S = expf(log_decay * float(n)) * S + increment;
+  }
+  *state = S;
+}
+
+__global__ void __launch_bounds__(kChunkThreads)
+    lightning_output_kernel(LightningArgs a, ChunkScratch scratch, int64_t row0) {
+  extern __shared__ float smem[];
+  const int d = a.head_dim;
+  const int qs_stride = d + 1;
+  float* qs = smem;                      // [kChunk][d + 1]
+  float* S = qs + kChunk * qs_stride;    // [d][kSlab]
+  const int h = blockIdx.x, chunk = blockIdx.y;
+  const int col0 = blockIdx.z * kSlab;
+  const int tid = threadIdx.x;
+  const int64_t start = row0 + int64_t(chunk) * kChunk;
+  if (start >= a.rows) return;
+  const int n = int(min(int64_t(kChunk), a.rows - start));
+  const int64_t q_stride = int64_t(a.heads) * d;
+  const float log_decay = -a.slopes[h];
+  const float* before = scratch.u + (int64_t(h) * kMaxChunks + chunk) * d * d;
+  for (int e = tid; e < n * d; e += kChunkThreads) {
+    const int r = e / d, i = e % d;
+    qs[r * qs_stride + i] = load_f32(a.q + (start + r) * q_stride + int64_t(h) * d + i);
+  }
   for (int e = tid; e < d * kSlab; e += kChunkThreads) {
     const int i = e / kSlab, c = col0 + e % kSlab;
-    if (c < d) state[int64_t(i) * d + c] = S[e];
+    S[e] = c < d ? before[int64_t(i) * d + c] : 0.0f;
+  }
+  __syncthreads();
+  for (int e = tid; e < n * kSlab; e += kChunkThreads) {
+    const int t = e / kSlab, c = e % kSlab;
+    if (col0 + c >= d) continue;
+    const float* qt = qs + t * qs_stride;
+    float inter = 0;
+    for (int i = 0; i < d; ++i) inter += qt[i] * S[i * kSlab + c];
+    const int64_t at = (start + t) * q_stride + int64_t(h) * d + col0 + c;
+    store_bf16(a.out + at,
+               a.scale * (expf(log_decay * float(t + 1)) * inter + scratch.intra[at - row0 * q_stride]));
   }
 }
 
@@ -174,14 +223,42 @@ void launch_lightning_recurrent(const LightningArgs& a) {
   check_launch("lightning (recurrent)");
 }
 
-void launch_lightning_chunked(const LightningArgs& a) {
+size_t lightning_chunked_scratch_bytes(const LightningArgs& a) {
+  const int64_t rows = std::min<int64_t>(a.rows, int64_t(kMaxChunks) * kChunk);
+  return (size_t(rows) * size_t(a.heads) * size_t(a.head_dim) +
+          size_t(a.heads) * kMaxChunks * size_t(a.head_dim) * size_t(a.head_dim)) *
+         sizeof(float);
+}
+
+void launch_lightning_chunked(const LightningArgs& a, void* scratch_memory) {
   if (a.rows == 0) return;
-  const size_t bytes = ChunkLayout{a.head_dim}.floats() * sizeof(float);
-  check(cudaFuncSetAttribute(lightning_chunked_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                             int(bytes)),
-        "lightning (chunked)");
-  lightning_chunked_kernel<<<dim3(unsigned(a.heads), slabs(a.head_dim)), kChunkThreads, bytes>>>(a);
-  check_launch("lightning (chunked)");
+  const int64_t rows_cap = std::min<int64_t>(a.rows, int64_t(kMaxChunks) * kChunk);
+  ChunkScratch scratch;
+  scratch.intra = static_cast<float*>(scratch_memory);
+  scratch.u = scratch.intra + rows_cap * a.heads * a.head_dim;
+  const size_t local_bytes = local_smem_floats(a.head_dim) * sizeof(float);
+  const size_t output_bytes = size_t(kChunk * (a.head_dim + 1) + a.head_dim * kSlab) * sizeof(float);
+  static const bool raised = [] {
+    check(cudaFuncSetAttribute(lightning_local_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               int(local_smem_floats(kMaxDim) * sizeof(float))),
+          "lightning (chunked)");
+    check(cudaFuncSetAttribute(lightning_output_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               int((kChunk * (kMaxDim + 1) + kMaxDim * kSlab) * sizeof(float))),
+          "lightning (chunked)");
+    return true;
+  }();
+  (void)raised;
+  const int64_t dd = int64_t(a.head_dim) * a.head_dim;
+  for (int64_t row0 = 0; row0 < a.rows; row0 += int64_t(kMaxChunks) * kChunk) {
+    const int chunks = int(std::min<int64_t>(kMaxChunks, (a.rows - row0 + kChunk - 1) / kChunk));
+    const dim3 grid(unsigned(a.heads), unsigned(chunks), slabs(a.head_dim));
+    lightning_local_kernel<<<grid, kChunkThreads, local_bytes>>>(a, scratch, row0);
+    check_launch("lightning (chunked)");
+    lightning_scan_kernel<<<dim3(unsigned(a.heads), unsigned((dd + 255) / 256)), 256>>>(a, scratch, row0, chunks);
+    check_launch("lightning (chunked)");
+    lightning_output_kernel<<<grid, kChunkThreads, output_bytes>>>(a, scratch, row0);
+    check_launch("lightning (chunked)");
+  }
 }
 
 }  // namespace halo::backend::cuda

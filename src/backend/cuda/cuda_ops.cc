@@ -294,7 +294,7 @@ void CudaBackend::lightning_chunked(const Tensor& q, const Tensor& k, const Tens
   for (const Tensor* t : {&q, &k, &v, static_cast<const Tensor*>(&state)}) reading(*t);
   writing(out);
   a.slopes = constant_table(slopes);
-  cuda::launch_lightning_chunked(a);
+  cuda::launch_lightning_chunked(a, scratch(cuda::lightning_chunked_scratch_bytes(a)));
 }
 
 void CudaBackend::lightning(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,

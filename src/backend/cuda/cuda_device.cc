@@ -23,15 +23,17 @@ size_t element_size(DType dtype) { return dtype == DType::f32 ? 4 : 2; }
 // at the next checked call.
 void free_async(void* p) { cudaFreeAsync(p, nullptr); }
 
-void* device_alloc_raw(size_t bytes, int device, const char* what) {
+// `what` and the shape name the allocation in the out-of-memory message (shape unused when rows < 0).
+void* device_alloc_raw(size_t bytes, int device, const char* what, int64_t rows = -1, int64_t cols = 0) {
   void* p = nullptr;
   cudaError_t status = cudaMallocAsync(&p, bytes == 0 ? 1 : bytes, nullptr);
   if (status == cudaErrorMemoryAllocation) {
     cudaGetLastError();
     size_t free_bytes = 0, total_bytes = 0;
     cudaMemGetInfo(&free_bytes, &total_bytes);
-    fail("cuda:{}: out of GPU memory allocating {:.1f} MiB for {} ({:.0f} MiB free of {:.0f} MiB)",
-         device, double(bytes) / (1 << 20), what, double(free_bytes) / (1 << 20),
+    fail("cuda:{}: out of GPU memory allocating {:.1f} MiB for {}{} ({:.0f} MiB free of {:.0f} MiB)",
+         device, double(bytes) / (1 << 20), what,
+         rows < 0 ? std::string() : fmt::format(" [{}, {}]", rows, cols), double(free_bytes) / (1 << 20),
          double(total_bytes) / (1 << 20));
   }
   cuda::check(status, "alloc");
@@ -83,8 +85,7 @@ std::string CudaBackend::name() const { return fmt::format("cuda:{} ({})", devic
 
 Tensor CudaBackend::alloc_typed(int64_t rows, int64_t cols, DType dtype) {
   size_t bytes = size_t(rows) * size_t(cols) * element_size(dtype);
-  std::string what = fmt::format("a [{}, {}] tensor", rows, cols);
-  void* p = device_alloc_raw(bytes, device_, what.c_str());
+  void* p = device_alloc_raw(bytes, device_, "a tensor", rows, cols);
   // The deleter shares the bookkeeping, so tensors may outlive the backend.
   std::shared_ptr<void> storage(p, [zeros = zeros_](void* q) {
     zeros->forget(q);

@@ -19,6 +19,12 @@ void launch_scale_rows(bf16_bits* x, int64_t rows, int64_t cols, const float* fa
 void launch_swiglu(const bf16_bits* gate, const bf16_bits* up, bf16_bits* out, int64_t n);
 void launch_sigmoid_mul(bf16_bits* x, const bf16_bits* gate, int64_t n);
 
+// y[m, n] = x[m, k] · w[n, k]ᵀ for m ≤ kGemvMaxRows (cuda_gemv.cu); y bf16 or fp32.
+constexpr int kGemvMaxRows = 4;
+bool gemv_applies(int64_t m, int64_t k, const void* x, const void* w);
+void launch_gemv(const bf16_bits* x, int64_t m, const bf16_bits* w, int64_t n, int64_t k, void* y,
+                 bool y_f32);
+
 // y = w * x / sqrt(mean(x²) + eps) over each group of `group` columns (cuda_norms.cu).
 void launch_rms_norm(const bf16_bits* x, const bf16_bits* w, int64_t groups, int group, float eps,
                      bf16_bits* y);

@@ -55,7 +55,13 @@ void CudaBackend::linear(const Tensor& x, const Tensor& w, Tensor& y) {
   reading(x);
   reading(w);
   writing(y);
-  // An fp32 y (alloc_state: logits) gets the fp32 accumulators unrounded.
+  // An fp32 y (alloc_state: logits) gets the fp32 accumulators unrounded. A few rows (decoding)
+  // go through the GEMV kernel, whose launch costs far less host time than a cuBLASLt call.
+  if (cuda::gemv_applies(x.rows(), x.cols(), x.data(), w.data())) {
+    cuda::launch_gemv(bits(x, "linear"), x.rows(), bits(w, "linear"), w.rows(), x.cols(), y.data(),
+                      y.dtype() == DType::f32);
+    return;
+  }
   gemm_->run(bits(x, "linear"), bits(w, "linear"), y.data(), y.dtype() == DType::f32, x.rows(), w.rows(),
              x.cols());
 }

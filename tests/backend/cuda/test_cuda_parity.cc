@@ -66,7 +66,8 @@ std::vector<OpCase> op_table() {
     cases.push_back({std::move(name), std::move(run)});
   };
   for (auto [m, n, k] : std::vector<std::array<int64_t, 3>>{
-           {1, 64, 32}, {7, 96, 48}, {33, 256, 128}, {128, 512, 2048}, {1, 2048, 6144}, {300, 1000, 64}, {5, 151936, 64}}) {
+           {1, 64, 32}, {2, 1000, 2048}, {3, 256, 128}, {4, 80, 40}, {1, 20, 12}, {7, 96, 48}, {33, 256, 128},
+           {128, 512, 2048}, {1, 2048, 6144}, {300, 1000, 64}, {5, 151936, 64}}) {
     add(fmt::format("linear_{}x{}x{}", m, n, k), [=](Backend& b) {
       Tensor x = input(b, m, k, 1), w = input(b, n, k, 2, 0.05f), y = poisoned(b, m, n);
       b.linear(x, w, y);

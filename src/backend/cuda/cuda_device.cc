@@ -118,7 +118,7 @@ Tensor CudaBackend::upload(std::span<const float> values, int64_t rows, int64_t 
   if (values.empty()) return t;
   // fp32 goes up as is and is rounded on the GPU (round-to-nearest-even, like torch's cast), in
   // slices so a large embedding table needs little extra device memory.
-  constexpr size_t kSlice = size_t(1) << 26;
+  constexpr size_t kSlice = size_t(1) << 23;
   for (size_t begin = 0; begin < values.size(); begin += kSlice) {
     size_t n = std::min(kSlice, values.size() - begin);
     auto* staging = static_cast<float*>(scratch(n * sizeof(float)));

@@ -9,43 +9,16 @@
 #include <sstream>
 
 #include "apps/halo/commands.h"
+#include "apps/halo/eval_setup.h"
 #include "apps/halo/model_options.h"
 #include "base/atomic_file.h"
 #include "base/error.h"
 #include "eval/registry.h"
 #include "eval/results_io.h"
 #include "eval/runner.h"
-#include "eval/tokenizer_codec.h"
 #include "runtime/model_runner.h"
-#include "text/tokenizer.h"
 
 namespace halo::cli {
-namespace {
-
-// The ids HF's generate() stops on: generation_config.json's eos_token_id (int or list) when the
-// file exists, else config.json's; lm-eval passes nothing else to generate().
-std::vector<int32_t> generation_eos_ids(const std::filesystem::path& model_dir, const io::ModelConfig& config) {
-  auto path = model_dir / "generation_config.json";
-  if (!std::filesystem::exists(path)) return config.eos_token_ids;
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::parse_error& e) {
-    fail("{}: invalid JSON: {}", path.string(), e.what());
-  }
-  std::vector<int32_t> ids;
-  if (!j.contains("eos_token_id") || j["eos_token_id"].is_null()) return config.eos_token_ids;
-  const auto& eos = j["eos_token_id"];
-  if (eos.is_number_integer()) return {eos.get<int32_t>()};
-  HALO_CHECK(eos.is_array(), "{}: eos_token_id must be an integer or a list of integers", path.string());
-  for (const auto& id : eos) {
-    HALO_CHECK(id.is_number_integer(), "{}: eos_token_id must be an integer or a list of integers", path.string());
-    ids.push_back(id.get<int32_t>());
-  }
-  return ids;
-}
-
-}  // namespace
 
 void add_eval_command(CLI::App& app) {
   struct Args {
@@ -77,27 +50,16 @@ void add_eval_command(CLI::App& app) {
     HALO_CHECK(std::filesystem::is_directory(args->data), "--data {}: not a directory", args->data);
 
     std::filesystem::path model_dir = args->model.model_dir;
-    text::Tokenizer tokenizer = text::Tokenizer::load(model_dir);
-    std::optional<int32_t> eos = tokenizer.eos_id();
-    HALO_CHECK(eos.has_value(), "{}: the tokenizer has no EOS token, which lm-eval always uses as a stop string",
-               model_dir.string());
-    eval::TokenizerCodec codec(tokenizer);
-
-    eval::RunOptions options;
+    EvalSetup setup = make_eval_setup(model_dir, io::load_model_config(model_dir / "config.json"));
+    eval::RunOptions& options = setup.options;
     options.data_dir = args->data;
     options.limit = args->limit;
-    options.eos_string = tokenizer.decode(std::vector<int32_t>{*eos}, false);
-    options.prefix_token = tokenizer.bos_id() ? tokenizer.bos_id() : eos;
     // Data problems surface before the weights are read.
-    eval::PreparedEval prepared = eval::prepare_eval(tasks, codec, options);
+    eval::PreparedEval prepared = eval::prepare_eval(tasks, *setup.codec, options);
 
     LoadedVariant loaded = load_variant(args->model);
     runtime::ModelRunner runner(*loaded.backend, *loaded.model, loaded.variant);
     options.precision = args->precision == "fp32" ? eval::Precision::fp32 : eval::Precision::bf16;
-    options.stop_token_ids = generation_eos_ids(model_dir, loaded.model->config());
-    if (std::find(options.stop_token_ids.begin(), options.stop_token_ids.end(), *eos) == options.stop_token_ids.end()) {
-      options.stop_token_ids.push_back(*eos);  // its string stops generation anyway (spec §0.4)
-    }
     std::ostringstream samples;
     if (!args->log_samples.empty()) options.samples = &samples;
     eval::EvalResults results = eval::run_prepared(prepared, runner, options);

@@ -75,6 +75,14 @@ void write_attention(Writer& w, const std::string& a, const TinySpec& s) {
   w.norm(a + "k_norm.weight", s.head_dim);
 }
 
+// Embeddings, final norm and (untied) LM head; `model` is "model." in a HF checkpoint and
+// "model.model." in a Stage-1 one, whose head sits at "model.lm_head".
+void write_embeddings_and_head(Writer& w, const std::string& model, const std::string& head, const TinySpec& s) {
+  w.matrix(model + "embed_tokens.weight", s.vocab, s.hidden);
+  w.norm(model + "norm.weight", s.hidden);
+  if (!s.tied) w.matrix(head, s.vocab, s.hidden);
+}
+
 }  // namespace
 
 std::filesystem::path fresh_temp_dir(const std::string& name) {
@@ -86,9 +94,7 @@ std::filesystem::path fresh_temp_dir(const std::string& name) {
 
 nlohmann::json write_tiny_model(const std::filesystem::path& dir, const TinySpec& s) {
   Writer w(s.seed, s.bf16);
-  w.matrix("model.embed_tokens.weight", s.vocab, s.hidden);
-  w.norm("model.norm.weight", s.hidden);
-  if (!s.tied) w.matrix("lm_head.weight", s.vocab, s.hidden);
+  write_embeddings_and_head(w, "model.", "lm_head.weight", s);
   for (int i = 0; i < s.layers; ++i) {
     std::string p = fmt::format("model.layers.{}.", i);
     write_mlp_and_norms(w, p, s);
@@ -116,9 +122,7 @@ void write_tiny_run(const std::filesystem::path& dir, const TinySpec& s, int ste
   write_file_atomic(dir / "orig_config.json", config.dump(2));
 
   Writer w(s.seed * 7919u + uint32_t(step), s.bf16);
-  w.matrix("model.model.embed_tokens.weight", s.vocab, s.hidden);
-  w.norm("model.model.norm.weight", s.hidden);
-  if (!s.tied) w.matrix("model.lm_head.weight", s.vocab, s.hidden);
+  write_embeddings_and_head(w, "model.model.", "model.lm_head.weight", s);
   for (int i = 0; i < s.layers; ++i) {
     std::string p = fmt::format("model.model.layers.{}.", i);
     write_mlp_and_norms(w, p, s);

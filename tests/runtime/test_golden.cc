@@ -1,5 +1,7 @@
-// Golden tests: log-probs of tiny random Qwen3 models and HALO hybrids against the float64
-// PyTorch reference in tests/data/golden (made by tools/golden/make_golden.py; docs/golden.md).
+// Golden tests: log-probs of Qwen3 models and HALO hybrids against the float64 PyTorch reference:
+// tests/data/golden (tiny random models covering every format and option, tools/golden/make_golden.py)
+// and tests/data/golden_trained (a small trained model and trained Stage-1 mixers,
+// tools/golden/make_trained.py); docs/golden.md.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -13,13 +15,15 @@
 namespace halo::runtime {
 namespace {
 
-const std::filesystem::path kGolden = std::filesystem::path(HALO_TEST_DATA) / "golden";
+const std::filesystem::path kData = HALO_TEST_DATA;
+const std::filesystem::path kGolden = kData / "golden", kTrained = kData / "golden_trained";
 
-nlohmann::json load_cases() {
-  return nlohmann::json::parse(read_file(kGolden / "cases.json"))["cases"];
+nlohmann::json load_cases(const std::filesystem::path& set) {
+  return nlohmann::json::parse(read_file(set / "cases.json"))["cases"];
 }
 
 struct GoldenCase {
+  std::filesystem::path set;  // the fixture directory the case's paths are relative to
   nlohmann::json data;
 };
 
@@ -27,21 +31,21 @@ void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.data["name"].get<
 
 class Golden : public ::testing::TestWithParam<GoldenCase> {
  protected:
-  model::Model load(const nlohmann::json& c) {
+  model::Model load(const std::filesystem::path& set, const nlohmann::json& c) {
     model::LoadOptions options;
     if (!c["rnn"].is_null()) {
-      options.rnn_dir = kGolden / c["rnn"].get<std::string>();
+      options.rnn_dir = set / c["rnn"].get<std::string>();
       if (!c["rnn_step"].is_null()) options.rnn_step = c["rnn_step"].get<int>();
       options.rnn_layers = c["convert"].get<std::vector<int>>();
     }
-    return model::Model::load(backend_, kGolden / c["model"].get<std::string>(), options);
+    return model::Model::load(backend_, set / c["model"].get<std::string>(), options);
   }
   backend::CpuBackend backend_;
 };
 
 TEST_P(Golden, MatchesPyTorchReference) {
   const nlohmann::json& c = GetParam().data;
-  model::Model m = load(c);
+  model::Model m = load(GetParam().set, c);
   ModelRunner runner(backend_, m, model::Variant::converting(m.num_layers(), c["convert"].get<std::vector<int>>()));
   if (c.contains("generate") && !c["generate"].is_null()) {
     const auto& g = c["generate"];
@@ -65,7 +69,9 @@ TEST_P(Golden, MatchesPyTorchReference) {
 
 std::vector<GoldenCase> all_cases() {
   std::vector<GoldenCase> cases;
-  for (const auto& c : load_cases()) cases.push_back({c});
+  for (const auto& set : {kGolden, kTrained}) {
+    for (const auto& c : load_cases(set)) cases.push_back({set, c});
+  }
   return cases;
 }
 
@@ -73,7 +79,7 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, Golden, ::testing::ValuesIn(all_cases()),
                          [](const auto& param_info) { return param_info.param.data["name"].template get<std::string>(); });
 
 TEST(GoldenFixtures, CoverWhatTheIssueAsks) {
-  auto cases = load_cases();
+  auto cases = load_cases(kGolden);
   std::set<size_t> lengths;
   bool decoy_step = false, all_converted = false;
   for (const auto& c : cases) {

@@ -421,46 +421,54 @@ class Gen:
         if r["student_config"]:
             (d / "student_config.json").write_text(json.dumps(oc, indent=2, sort_keys=True) + "\n")
         orig = self.load_dir_weights(self.out / "models" / m["name"])
-        H = m["hidden"]
         dt = torch.bfloat16 if r["ckpt_dtype"] == "bfloat16" else torch.float32
         for step in r["steps"]:
-            g = self.gen("run", r["name"], step)
-
-            def perturb(t):
-                t = t.to(torch.float32)
-                return t + self.randn(g, *t.shape, std=0.3 * float(t.std()) + 0.05)
-
-            sd = {}
-            sd["model.model.embed_tokens.weight"] = perturb(orig["model.embed_tokens.weight"])
-            sd["model.model.norm.weight"] = perturb(orig["model.norm.weight"])
-            if not m["tied"]:
-                sd["model.lm_head.weight"] = perturb(orig["lm_head.weight"])
-            for i in range(m["layers"]):
-                op = f"model.layers.{i}."
-                p = f"model.model.layers.{i}."
-                for k in ("input_layernorm.weight", "post_attention_layernorm.weight",
-                          "mlp.gate_proj.weight", "mlp.up_proj.weight", "mlp.down_proj.weight"):
-                    sd[p + k] = perturb(orig[op + k])
-                for k in ("q_proj", "k_proj", "v_proj", "o_proj", "q_norm", "k_norm", "o_gate"):
-                    if op + f"self_attn.{k}.weight" in orig:
-                        sd[p + f"self_attn.teacher_layer.{k}.weight"] = orig[op + f"self_attn.{k}.weight"].to(torch.float32)
-                s = p + "self_attn.student_layer."
-                sd[s + "q_proj.weight"] = self.linear(g, l["nh"] * l["hd"], H)
-                sd[s + "k_proj.weight"] = self.linear(g, l["nkv"] * l["hd"], H)
-                sd[s + "v_proj.weight"] = self.linear(g, l["nkv"] * l["hd"], H)
-                sd[s + "o_proj.weight"] = self.linear(g, H, l["nh"] * l["hd"])
-                if l["qk_norm"]:
-                    sd[s + "q_norm.weight"] = self.norm_w(g, l["hd"])
-                    sd[s + "k_norm.weight"] = self.norm_w(g, l["hd"])
-                if l["onorm"]:
-                    sd[s + "o_norm.weight"] = self.norm_w(g, l["nh"] * l["hd"])
-                if l["gate"]:
-                    sd[s + "z_proj.weight"] = self.linear(g, l["nh"] * l["hd"], H)
+            sd = self.run_weights(r, m, orig, step)
             cd = d / f"ckpt_{step}"
             cd.mkdir()
             self.st.save_file({k: v.to(dt).contiguous() for k, v in sd.items()},
                               str(cd / "model.safetensors"), metadata={"format": "pt"})
         self.log(f"  run {r['name']}: steps {r['steps']}, {dir_size(d)} bytes")
+
+    def run_weights(self, r, m, orig, step):
+        """Stage-1 checkpoint tensors (upstream key names) of run r at `step`: teacher = the original
+        mixer, student = random lightning weights, everything else a perturbed copy of the original."""
+        torch = self.torch
+        l = r["l"]
+        H = m["hidden"]
+        g = self.gen("run", r["name"], step)
+
+        def perturb(t):
+            t = t.to(torch.float32)
+            return t + self.randn(g, *t.shape, std=0.3 * float(t.std()) + 0.05)
+
+        sd = {}
+        sd["model.model.embed_tokens.weight"] = perturb(orig["model.embed_tokens.weight"])
+        sd["model.model.norm.weight"] = perturb(orig["model.norm.weight"])
+        if not m["tied"]:
+            sd["model.lm_head.weight"] = perturb(orig["lm_head.weight"])
+        for i in range(m["layers"]):
+            op = f"model.layers.{i}."
+            p = f"model.model.layers.{i}."
+            for k in ("input_layernorm.weight", "post_attention_layernorm.weight",
+                      "mlp.gate_proj.weight", "mlp.up_proj.weight", "mlp.down_proj.weight"):
+                sd[p + k] = perturb(orig[op + k])
+            for k in ("q_proj", "k_proj", "v_proj", "o_proj", "q_norm", "k_norm", "o_gate"):
+                if op + f"self_attn.{k}.weight" in orig:
+                    sd[p + f"self_attn.teacher_layer.{k}.weight"] = orig[op + f"self_attn.{k}.weight"].to(torch.float32)
+            s = p + "self_attn.student_layer."
+            sd[s + "q_proj.weight"] = self.linear(g, l["nh"] * l["hd"], H)
+            sd[s + "k_proj.weight"] = self.linear(g, l["nkv"] * l["hd"], H)
+            sd[s + "v_proj.weight"] = self.linear(g, l["nkv"] * l["hd"], H)
+            sd[s + "o_proj.weight"] = self.linear(g, H, l["nh"] * l["hd"])
+            if l["qk_norm"]:
+                sd[s + "q_norm.weight"] = self.norm_w(g, l["hd"])
+                sd[s + "k_norm.weight"] = self.norm_w(g, l["hd"])
+            if l["onorm"]:
+                sd[s + "o_norm.weight"] = self.norm_w(g, l["nh"] * l["hd"])
+            if l["gate"]:
+                sd[s + "z_proj.weight"] = self.linear(g, l["nh"] * l["hd"], H)
+        return sd
 
     # -- reference -----------------------------------------------------------------------------
     def build(self, model_name, run_name, step, convert, mixer_only=False):

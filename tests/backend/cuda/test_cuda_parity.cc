@@ -2,7 +2,8 @@
 //  1. every backend op against the CPU op on random inputs over many shapes, as one table
 //     (bf16 relative error ≤ 2e-2, no NaN, outputs pre-filled with NaN so unwritten ones show);
 //  2. lightning attention: chunked against recurrent on the GPU;
-//  3. whole models on the golden fixtures: log-probs and argmax against the CPU path;
+//  3. whole models on both golden fixture sets (random, trained): log-probs and argmax against the
+//     CPU path;
 //  4. incremental decoding against recomputing the whole sequence.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -349,24 +350,31 @@ namespace halo::runtime {
 namespace {
 
 // HALO_TEST_DATA in the environment overrides the build's path (a binary built elsewhere).
-const std::filesystem::path kGolden =
-    std::filesystem::path(std::getenv("HALO_TEST_DATA") ? std::getenv("HALO_TEST_DATA") : HALO_TEST_DATA) /
-    "golden";
+const std::filesystem::path kData =
+    std::getenv("HALO_TEST_DATA") ? std::getenv("HALO_TEST_DATA") : HALO_TEST_DATA;
+// golden/: tiny random models covering every format and option, with nearly flat next-token
+// distributions; golden_trained/: a small trained model and trained Stage-1 mixers, whose peaked
+// distributions are those of a real checkpoint (docs/golden.md).
+const std::filesystem::path kRandom = kData / "golden", kTrained = kData / "golden_trained";
+
+nlohmann::json fixture_cases(const std::filesystem::path& set) {
+  return nlohmann::json::parse(read_file(set / "cases.json"))["cases"];
+}
 
 struct Loaded {
   model::Model model;
   model::Variant variant;
 };
 
-Loaded load_case(backend::Backend& b, const nlohmann::json& c) {
+Loaded load_case(backend::Backend& b, const std::filesystem::path& set, const nlohmann::json& c) {
   model::LoadOptions options;
   std::vector<int> convert = c["convert"].get<std::vector<int>>();
   if (!c["rnn"].is_null()) {
-    options.rnn_dir = kGolden / c["rnn"].get<std::string>();
+    options.rnn_dir = set / c["rnn"].get<std::string>();
     if (!c["rnn_step"].is_null()) options.rnn_step = c["rnn_step"].get<int>();
     options.rnn_layers = convert;
   }
-  model::Model m = model::Model::load(b, kGolden / c["model"].get<std::string>(), options);
+  model::Model m = model::Model::load(b, set / c["model"].get<std::string>(), options);
   model::Variant v = model::Variant::converting(m.num_layers(), convert);
   return {std::move(m), std::move(v)};
 }
@@ -408,19 +416,26 @@ std::vector<bool> near_ties(const std::vector<float>& logits, size_t vocab) {
   return result;
 }
 
-TEST(ModelParity, GoldenFixturesMatchCpu) {
-  auto cases = nlohmann::json::parse(read_file(kGolden / "cases.json"))["cases"];
+struct FixtureParity {
+  double mean_error = 0;      // mean |Δ log-prob| of the scored tokens
+  double agreement = 0;       // next-token argmax agreement, all positions
+  double resolved = 0;        // the same, on positions that are not near ties at bf16 precision
+};
+
+// Log-probs and next-token argmax of every case of a fixture set, GPU against CPU.
+FixtureParity compare_with_cpu(const std::filesystem::path& set) {
   backend::CpuBackend cpu;
   backend::CudaBackend gpu(0);
   double total_error = 0;
   size_t positions = 0, agree = 0, ties = 0, agree_resolved = 0;
-  for (const auto& c : cases) {
+  for (const auto& c : fixture_cases(set)) {
     auto tokens = c["tokens"].get<std::vector<int32_t>>();
     if (tokens.size() < 2) continue;
-    Loaded on_cpu = load_case(cpu, c), on_gpu = load_case(gpu, c);
+    Loaded on_cpu = load_case(cpu, set, c), on_gpu = load_case(gpu, set, c);
     auto want = ModelRunner(cpu, on_cpu.model, on_cpu.variant).sequence_logprobs(tokens);
     auto got = ModelRunner(gpu, on_gpu.model, on_gpu.variant).sequence_logprobs(tokens);
-    ASSERT_EQ(got.size(), want.size());
+    EXPECT_EQ(got.size(), want.size());
+    if (got.size() != want.size()) continue;
     const size_t vocab = size_t(on_cpu.model.config().vocab_size);
     std::vector<int32_t> input(tokens.begin(), tokens.end() - 1);
     std::vector<float> logits_cpu = all_logits(cpu, on_cpu, input, false);
@@ -430,7 +445,7 @@ TEST(ModelParity, GoldenFixturesMatchCpu) {
     double case_error = 0;
     size_t case_agree = 0;
     for (size_t i = 0; i < got.size(); ++i) {
-      ASSERT_FALSE(std::isnan(got[i].logprob));
+      EXPECT_FALSE(std::isnan(got[i].logprob)) << c["name"] << " position " << i;
       case_error += std::abs(double(got[i].logprob) - want[i].logprob);
       case_agree += argmax_cpu[i] == argmax_gpu[i];
       ties += tie[i];
@@ -443,38 +458,53 @@ TEST(ModelParity, GoldenFixturesMatchCpu) {
                 c["name"].get<std::string>().c_str(), got.size(), case_error / double(got.size()),
                 100.0 * double(case_agree) / double(got.size()));
   }
-  const double mean_error = total_error / double(positions);
-  const double agreement = double(agree) / double(positions);
-  const double resolved = double(agree_resolved) / double(positions - ties);
-  std::printf("[model] all fixtures: %zu positions, mean |Δlogprob| %.4f, argmax agreement %.2f%%; "
+  FixtureParity result;
+  result.mean_error = total_error / double(positions);
+  result.agreement = double(agree) / double(positions);
+  result.resolved = double(agree_resolved) / double(positions - ties);
+  std::printf("[model] %s: %zu positions, mean |Δlogprob| %.4f, argmax agreement %.2f%%; "
               "%zu near ties (top-two logits within 2^-7), agreement on the other positions %.2f%%\n",
-              positions, mean_error, 100.0 * agreement, ties, 100.0 * resolved);
-  EXPECT_LE(mean_error, 0.05);
-  // The tiny random fixtures have flat logits, so some positions are ties at bf16 precision; the
-  // 99% goal is held on the positions bf16 can resolve (the raw rate is printed above).
-  EXPECT_GE(resolved, 0.99);
+              set.filename().c_str(), positions, result.mean_error, 100.0 * result.agreement, ties,
+              100.0 * result.resolved);
+  return result;
+}
+
+TEST(ModelParity, TrainedFixturesMatchCpu) {
+  FixtureParity p = compare_with_cpu(kTrained);
+  EXPECT_LE(p.mean_error, 0.05);
+  EXPECT_GE(p.agreement, 0.99);
+}
+
+TEST(ModelParity, RandomFixturesMatchCpu) {
+  FixtureParity p = compare_with_cpu(kRandom);
+  EXPECT_LE(p.mean_error, 0.05);
+  // Flat logits: many positions are ties at bf16 precision, where the winner is rounding noise
+  // (PyTorch bf16 agrees with fp32 on 98.5% of them, docs/cuda.md). The 99% goal is held on the
+  // positions bf16 can resolve here, and on every position of the trained fixtures above.
+  EXPECT_GE(p.resolved, 0.99);
 }
 
 TEST(ModelParity, IncrementalDecodeEqualsFullRecompute) {
-  auto cases = nlohmann::json::parse(read_file(kGolden / "cases.json"))["cases"];
   backend::CudaBackend gpu(0);
-  for (const auto& c : cases) {
-    auto tokens = c["tokens"].get<std::vector<int32_t>>();
-    if (tokens.size() < 63) continue;
-    tokens.resize(std::min<size_t>(tokens.size(), 100));
-    Loaded l = load_case(gpu, c);
-    auto full = all_logits(gpu, l, tokens, false);
-    auto step = all_logits(gpu, l, tokens, true);
-    ASSERT_EQ(full.size(), step.size());
-    double diff = 0, norm = 0;
-    for (size_t i = 0; i < full.size(); ++i) {
-      ASSERT_FALSE(std::isnan(step[i]));
-      diff += (double(full[i]) - step[i]) * (double(full[i]) - step[i]);
-      norm += double(full[i]) * full[i];
+  for (const auto& set : {kRandom, kTrained}) {
+    for (const auto& c : fixture_cases(set)) {
+      auto tokens = c["tokens"].get<std::vector<int32_t>>();
+      if (tokens.size() < 63) continue;
+      tokens.resize(std::min<size_t>(tokens.size(), 100));
+      Loaded l = load_case(gpu, set, c);
+      auto full = all_logits(gpu, l, tokens, false);
+      auto step = all_logits(gpu, l, tokens, true);
+      ASSERT_EQ(full.size(), step.size());
+      double diff = 0, norm = 0;
+      for (size_t i = 0; i < full.size(); ++i) {
+        ASSERT_FALSE(std::isnan(step[i]));
+        diff += (double(full[i]) - step[i]) * (double(full[i]) - step[i]);
+        norm += double(full[i]) * full[i];
+      }
+      const double rel = std::sqrt(diff / norm);
+      std::printf("[decode] %-28s incremental vs full rel %.2e\n", c["name"].get<std::string>().c_str(), rel);
+      EXPECT_LE(rel, 2e-2) << c["name"];
     }
-    const double rel = std::sqrt(diff / norm);
-    std::printf("[decode] %-28s incremental vs full rel %.2e\n", c["name"].get<std::string>().c_str(), rel);
-    EXPECT_LE(rel, 2e-2) << c["name"];
   }
 }
 

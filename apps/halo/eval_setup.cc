@@ -1,37 +1,21 @@
 #include "apps/halo/eval_setup.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
+#include <cstdio>
 
-#include "base/atomic_file.h"
 #include "base/error.h"
+#include "eval/generation_config.h"
 
 namespace halo::cli {
 
 namespace {
 
-// The ids HF's generate() stops on: generation_config.json's eos_token_id (int or list) when the
-// file exists, else config.json's; lm-eval passes nothing else to generate().
-std::vector<int32_t> generation_eos_ids(const std::filesystem::path& model_dir, const io::ModelConfig& config) {
-  auto path = model_dir / "generation_config.json";
-  if (!std::filesystem::exists(path)) return config.eos_token_ids;
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::parse_error& e) {
-    fail("{}: invalid JSON: {}", path.string(), e.what());
-  }
-  std::vector<int32_t> ids;
-  if (!j.contains("eos_token_id") || j["eos_token_id"].is_null()) return config.eos_token_ids;
-  const auto& eos = j["eos_token_id"];
-  if (eos.is_number_integer()) return {eos.get<int32_t>()};
-  HALO_CHECK(eos.is_array(), "{}: eos_token_id must be an integer or a list of integers", path.string());
-  for (const auto& id : eos) {
-    HALO_CHECK(id.is_number_integer(), "{}: eos_token_id must be an integer or a list of integers", path.string());
-    ids.push_back(id.get<int32_t>());
-  }
-  return ids;
+// HF builds generate()'s configuration from generation_config.json, or from config.json's generation
+// fields when a model has no such file; lm-eval adds only max_length, do_sample=False and its stop
+// strings (eval/generation_config.h).
+std::filesystem::path generation_config_source(const std::filesystem::path& model_dir) {
+  std::filesystem::path path = model_dir / "generation_config.json";
+  return std::filesystem::exists(path) ? path : model_dir / "config.json";
 }
 
 }  // namespace
@@ -45,7 +29,20 @@ EvalSetup make_eval_setup(const std::filesystem::path& model_dir, const io::Mode
   setup.codec = std::make_unique<eval::TokenizerCodec>(*setup.tokenizer);
   setup.options.eos_string = setup.tokenizer->decode(std::vector<int32_t>{*eos}, false);
   setup.options.prefix_token = setup.tokenizer->bos_id() ? setup.tokenizer->bos_id() : eos;
-  setup.options.stop_token_ids = generation_eos_ids(model_dir, config);
+  const std::filesystem::path source = generation_config_source(model_dir);
+  const eval::GenerationConfig generation = eval::read_generation_config(source);
+  // The ids HF's generate() stops on: generation_config.json's eos_token_id (int or list), else
+  // config.json's.
+  setup.options.stop_token_ids = source.filename() == "generation_config.json" && generation.eos_token_ids
+                                     ? *generation.eos_token_ids
+                                     : config.eos_token_ids;
+  setup.options.max_new_tokens = generation.max_new_tokens;
+  if (generation.max_new_tokens) {
+    std::fprintf(stderr,
+                 "halo: note: %s: max_new_tokens %d replaces every generation task's max_gen_toks "
+                 "(HF gives it precedence over lm-eval's max_length; see docs/eval.md)\n",
+                 source.string().c_str(), *generation.max_new_tokens);
+  }
   if (std::find(setup.options.stop_token_ids.begin(), setup.options.stop_token_ids.end(), *eos) ==
       setup.options.stop_token_ids.end()) {
     setup.options.stop_token_ids.push_back(*eos);  // its string stops generation anyway (spec §0.4)

@@ -1,6 +1,7 @@
 // What `halo eval` and `halo sweep` both derive from a model directory before evaluating: the
 // tokenizer-backed codec and the lm-eval settings that come from the tokenizer and the generation
-// config (EOS string and ids, the prefix token for empty contexts).
+// config (EOS string and ids, the prefix token for empty contexts, a max_new_tokens budget); a
+// generation config HF would not decode greedily with is an error (eval/generation_config.h).
 #pragma once
 
 #include <filesystem>

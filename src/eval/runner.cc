@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
@@ -85,7 +86,7 @@ MetricColumns run_generation(const PreparedTask& prepared, runtime::LanguageMode
     for (size_t i = begin; i < end; ++i) {
       runtime::GenerateRequest request;
       request.prompt = prepared.prompts[i];
-      request.max_new_tokens = task.generation.max_gen_toks;
+      request.max_new_tokens = prepared.max_new_tokens;
       request.stop_token_ids = options.stop_token_ids;
       request.should_stop = [&stops](std::span<const int32_t> generated) { return stops.should_stop(generated); };
       batch.push_back(std::move(request));
@@ -143,6 +144,12 @@ PreparedEval prepare_eval(std::span<const Task* const> tasks, const Codec& codec
       }
     } else {
       p.stops.emplace(codec, task->generation.until, options.eos_string);
+      p.max_new_tokens = options.max_new_tokens.value_or(task->generation.max_gen_toks);
+      // The task name stands for its own max_gen_toks; only a different budget enters the hash, so
+      // hashes without an override stay what they were.
+      if (p.max_new_tokens != task->generation.max_gen_toks) {
+        hash.add("max_new_tokens=" + std::to_string(p.max_new_tokens));
+      }
       for (const auto& doc : p.docs) {
         p.prompts.push_back(codec.encode(doc.context, false));
         hash.add(p.prompts.back());

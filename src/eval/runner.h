@@ -27,6 +27,9 @@ struct RunOptions {
   std::optional<size_t> limit;          // first N documents of every task
   std::string eos_string;               // decode(eos id, specials kept): always a stop string
   std::optional<int32_t> prefix_token;  // BOS, else EOS: stands in for an empty context
+  // The generation config's max_new_tokens: HF gives it precedence over lm-eval's max_length, so it
+  // replaces every generation task's max_gen_toks (generation_config.h).
+  std::optional<int> max_new_tokens;
   // Running and scoring them on one model (run_prepared).
   Precision precision = Precision::bf16;
   std::vector<int32_t> stop_token_ids;  // the generation config's EOS ids (HF stops on these)
@@ -43,11 +46,12 @@ struct PreparedTask {
   std::vector<BuiltScoreRequest> score_requests;  // multiple choice: one per document
   std::vector<std::vector<int32_t>> prompts;      // generation: one per document
   std::optional<StopStrings> stops;               // generation
+  int max_new_tokens = 0;                         // generation: the task's max_gen_toks or the override
 };
 
 struct PreparedEval {
   std::vector<PreparedTask> tasks;  // alphabetical, as lm-eval prints them
-  uint64_t input_hash = 0;          // data files + request token ids (the model is added per run)
+  uint64_t input_hash = 0;          // data files, request ids, overridden budgets (model added per run)
   std::optional<size_t> limit;
   double seconds = 0;               // time spent preparing
 };

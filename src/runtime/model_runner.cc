@@ -163,8 +163,12 @@ std::vector<std::vector<int32_t>> ModelRunner::generate(std::span<const Generate
   std::vector<std::span<const int32_t>> inputs;
   for (size_t i = 0; i < requests.size(); ++i) {
     if (requests[i].prompt.empty()) fail("generation needs a non-empty prompt");
+    // Room for the prompt and the first tokens; the decoder grows the state when a generation runs
+    // longer, so a large budget (a generation_config max_new_tokens) costs memory only when used.
+    constexpr int kInitialNewTokens = 256;
     states.emplace_back(backend_, model_, variant_,
-                        int64_t(requests[i].prompt.size()) + std::max(requests[i].max_new_tokens, 0));
+                        int64_t(requests[i].prompt.size()) +
+                            std::clamp(requests[i].max_new_tokens, 0, kInitialNewTokens));
     if (requests[i].max_new_tokens <= 0) continue;
     active.push_back(i);
     active_states.push_back(&states.back());

@@ -105,7 +105,7 @@ std::string describe_work(const std::vector<Suite>& suites) {
       }
       for (const auto& prompt : task.prompts) tokens += int64_t(prompt.size());
       prompts += task.prompts.size();
-      max_new += int64_t(task.prompts.size()) * task.task->generation.max_gen_toks;
+      max_new += int64_t(task.prompts.size()) * task.max_new_tokens;
     }
     text += fmt::format("  {}: {} documents, {} log-likelihood requests, {} generations, {} input tokens "
                         "(+ at most {} generated)\n",

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <map>
 #include <sstream>
 
 #include "base/atomic_file.h"
@@ -86,6 +88,58 @@ TEST_F(EvalCli, ConvertedVariantSeesOtherInputsThanTheOriginal) {
   std::string original = hash_of({});
   EXPECT_EQ(hash_of({"--precision", "fp32"}), original);
   EXPECT_NE(hash_of({"--rnn", (dir / "run").string(), "--convert", "1"}), original);
+}
+
+// The generation config, as HF's generate() reads it under lm-eval (docs/eval.md readings 2, 3).
+TEST_F(EvalCli, GenerationConfigMaxNewTokensReplacesTheTaskBudget) {
+  auto tokens_and_hash = [&](std::vector<std::string>* err) {
+    auto json = dir / "r.json", samples = dir / "s.jsonl";
+    auto r = eval({"--tasks", "fda,ruler_qa_squad", "--data", kData.string(), "--limit", "2", "--results-json",
+                   json.string(), "--log-samples", samples.string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    err->push_back(r.err);
+    std::map<std::string, int> longest;
+    std::istringstream lines(read_file(samples));
+    for (std::string line; std::getline(lines, line);) {
+      auto j = nlohmann::json::parse(line);
+      int& n = longest[j["task"].get<std::string>()];
+      n = std::max(n, j["generated_tokens"].get<int>());
+    }
+    return std::make_pair(longest, nlohmann::json::parse(read_file(json))["input_hash"].get<std::string>());
+  };
+  std::vector<std::string> errs;
+  auto [plain, plain_hash] = tokens_and_hash(&errs);
+  EXPECT_EQ(plain["ruler_qa_squad"], 32) << "the tiny model runs to the budget";
+  EXPECT_EQ(errs.back().find("note"), std::string::npos) << errs.back();
+
+  const auto config = dir / "model" / "generation_config.json";
+  write_file_atomic(config, R"({"eos_token_id": 287, "max_new_tokens": 40, "do_sample": true, "temperature": 0.6})");
+  auto [longer, longer_hash] = tokens_and_hash(&errs);
+  EXPECT_EQ(longer["ruler_qa_squad"], 40) << "generation_config.json's max_new_tokens wins over max_gen_toks 32";
+  EXPECT_LE(longer["fda"], 40);
+  EXPECT_NE(longer_hash, plain_hash);
+  const std::string note = "halo: note: " + config.string() +
+                           ": max_new_tokens 40 replaces every generation task's max_gen_toks "
+                           "(HF gives it precedence over lm-eval's max_length; see docs/eval.md)\n";
+  EXPECT_EQ(errs.back().find(note), 0u) << errs.back();
+  EXPECT_EQ(errs.back().find("note", note.size()), std::string::npos) << "said once";
+}
+
+TEST_F(EvalCli, UnsupportedGenerationConfigFieldIsOneLineError) {
+  const auto config = dir / "model" / "generation_config.json";
+  write_file_atomic(config, R"({"eos_token_id": 287, "do_sample": true, "temperature": 0.6, "top_k": 20,
+                               "top_p": 0.95, "repetition_penalty": 1.1})");
+  auto r = eval({"--tasks", "swde", "--data", kData.string(), "--limit", "1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "halo: error: " + config.string() +
+                       ": repetition_penalty 1.1 is not supported (lm-eval would apply it; see docs/eval.md)\n");
+  EXPECT_EQ(r.out, "");
+  // Without it the sampling-only fields are ignored, as under lm-eval's do_sample=False.
+  write_file_atomic(config, R"({"eos_token_id": 287, "do_sample": true, "temperature": 0.6, "top_k": 20,
+                               "top_p": 0.95, "repetition_penalty": 1.0})");
+  r = eval({"--tasks", "swde", "--data", kData.string(), "--limit", "1"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("halo: "), std::string::npos) << r.err;
 }
 
 TEST_F(EvalCli, BadDataIsOneLineError) {

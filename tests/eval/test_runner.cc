@@ -117,6 +117,40 @@ TEST(Runner, RulerStopsOnlyAtEosAndTheTokenBudget) {
   EXPECT_EQ(line["output"], " Paris.\nParis is the capital of ");  // newline kept: no "\n" stop
 }
 
+TEST(Runner, GenerationConfigMaxNewTokensReplacesEveryTasksBudget) {
+  // HF lets generation_config.json's max_new_tokens win over lm-eval's max_length: ruler (32) and
+  // fda (48) both get 50, and the scripted 58-token ruler reply runs past 32.
+  testing::ByteCodec codec;
+  testing::FakeModel model(codec, reply);
+  RunOptions opts = options(1);
+  opts.max_new_tokens = 50;
+  PreparedEval prepared = prepare_eval(resolve_tasks("fda,ruler_qa_squad"), codec, opts);
+  ASSERT_EQ(prepared.tasks.size(), 2u);
+  EXPECT_EQ(prepared.tasks[0].max_new_tokens, 50);  // fda
+  EXPECT_EQ(prepared.tasks[1].max_new_tokens, 50);  // ruler_qa_squad
+  std::ostringstream samples;
+  opts.samples = &samples;
+  run_prepared(prepared, model, opts);
+  std::istringstream in(samples.str());
+  std::string fda, ruler;
+  std::getline(in, fda);
+  std::getline(in, ruler);
+  EXPECT_EQ(nlohmann::json::parse(ruler)["generated_tokens"], 50);
+  EXPECT_EQ(nlohmann::json::parse(ruler)["output"], " Paris.\nParis is the capital of France, as everyon");
+  EXPECT_EQ(nlohmann::json::parse(fda)["output"], " MEDTRONIC, INC. (Minneapolis)");  // "\n" still stops it
+
+  // Without the override every task keeps its own max_gen_toks; the budget is part of the input hash.
+  PreparedEval plain = prepare_eval(resolve_tasks("fda,ruler_qa_squad"), codec, options(1));
+  EXPECT_EQ(plain.tasks[0].max_new_tokens, 48);
+  EXPECT_EQ(plain.tasks[1].max_new_tokens, 32);
+  EXPECT_NE(plain.input_hash, prepared.input_hash);
+  RunOptions same = options(1);
+  same.max_new_tokens = 48;  // fda's own budget, ruler's changes
+  EXPECT_NE(prepare_eval(resolve_tasks("fda,ruler_qa_squad"), codec, same).input_hash, plain.input_hash);
+  EXPECT_EQ(prepare_eval(resolve_tasks("fda"), codec, same).input_hash,
+            prepare_eval(resolve_tasks("fda"), codec, options(1)).input_hash);  // same budget, same hash
+}
+
 TEST(Runner, InputHashFollowsDataAndRequests) {
   testing::ByteCodec codec;
   testing::FakeModel model(codec, reply);

@@ -81,6 +81,23 @@ TEST_P(Runtime, IncrementalDecodingEqualsRecomputation) {
   }
 }
 
+// A budget past the state's initial room (a generation_config max_new_tokens) grows the KV cache
+// mid-generation; the tokens stay the argmax of a full recomputation.
+TEST_P(Runtime, LongBudgetGrowsTheState) {
+  ModelRunner r = runner();
+  GenerateRequest request;
+  request.prompt = random_tokens(10, 13);
+  request.max_new_tokens = 300;
+  auto generated = r.generate(std::span(&request, 1))[0];
+  ASSERT_EQ(generated.size(), 300u);
+  std::vector<int32_t> all = request.prompt;
+  all.insert(all.end(), generated.begin(), generated.end());
+  auto full = r.sequence_logprobs(all);
+  for (size_t i = 0; i < generated.size(); ++i) {
+    ASSERT_TRUE(full[request.prompt.size() - 1 + i].is_argmax) << "token " << i;
+  }
+}
+
 TEST_P(Runtime, GenerationStops) {
   ModelRunner r = runner();
   GenerateRequest request;

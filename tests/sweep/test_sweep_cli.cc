@@ -196,6 +196,17 @@ TEST_F(SweepCli, DryRunListsWorkAndWritesNothing) {
   EXPECT_FALSE(std::filesystem::exists(root));
 }
 
+TEST_F(SweepCli, GenerationConfigMaxNewTokensSetsEveryGenerationBudget) {
+  CommandResult plain = halo(sweep_args({"--tasks", "retrieval", "--dry-run"}));
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_NE(plain.err.find("(+ at most 512 generated)"), std::string::npos) << plain.err;  // 8 × 48 + 4 × 32
+  write_file_atomic(dir / "model" / "generation_config.json", R"({"max_new_tokens": 40})");
+  CommandResult r = halo(sweep_args({"--tasks", "retrieval", "--dry-run"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("(+ at most 480 generated)"), std::string::npos) << r.err;  // 12 × 40 (HF's precedence)
+  EXPECT_EQ(count(r.err, "halo: note: "), 1u) << r.err;
+}
+
 TEST_F(SweepCli, BadFlags) {
   auto expect_error = [&](std::vector<std::string> args, const std::string& needle) {
     CommandResult r = halo(args);

@@ -90,6 +90,7 @@ class FakeModel final : public runtime::LanguageModel {
   std::function<float(const runtime::ScoreRequest&, size_t continuation, size_t position)> logprob =
       [](const runtime::ScoreRequest&, size_t, size_t) { return -1.0f; };
   std::vector<runtime::ScoreRequest> scored;  // every request seen, for assertions
+  std::vector<std::vector<size_t>> generate_calls;  // prompt lengths of every generate() call
 
   std::vector<std::vector<runtime::ContinuationScore>> score(std::span<const runtime::ScoreRequest> requests) override {
     std::vector<std::vector<runtime::ContinuationScore>> out;
@@ -111,7 +112,9 @@ class FakeModel final : public runtime::LanguageModel {
 
   std::vector<std::vector<int32_t>> generate(std::span<const runtime::GenerateRequest> requests) override {
     std::vector<std::vector<int32_t>> out;
+    auto& call = generate_calls.emplace_back();
     for (const auto& request : requests) {
+      call.push_back(request.prompt.size());
       std::vector<int32_t> script = codec_.encode(reply_(codec_.decode(request.prompt, false)), false);
       auto& generated = out.emplace_back();
       for (int32_t id : script) {

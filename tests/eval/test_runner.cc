@@ -151,6 +151,33 @@ TEST(Runner, GenerationConfigMaxNewTokensReplacesEveryTasksBudget) {
             prepare_eval(resolve_tasks("fda"), codec, options(1)).input_hash);  // same budget, same hash
 }
 
+TEST(Runner, GenerationBatchesAreAsLargeAsTheLimitsAllow) {
+  // The fixture's 4 ruler prompts are 628-644 byte tokens, 660-676 with their budget of 32: by
+  // tokens 2 fit in 1400 and all 4 in 65536.
+  testing::ByteCodec codec;
+  struct Case {
+    size_t max_prompts;
+    int64_t max_tokens;
+    std::vector<size_t> call_sizes;
+  };
+  for (const Case& c : {Case{64, 65536, {4}}, Case{3, 65536, {3, 1}}, Case{64, 1400, {2, 2}},
+                        Case{64, 100, {1, 1, 1, 1}}}) {  // a prompt over the token limit runs alone
+    testing::FakeModel model(codec, reply);
+    RunOptions opts = options(4);
+    opts.generate_batch = c.max_prompts;
+    opts.generate_batch_tokens = c.max_tokens;
+    run("ruler_qa_squad", model, codec, opts);
+    std::vector<size_t> sizes;
+    for (const auto& call : model.generate_calls) {
+      sizes.push_back(call.size());
+      int64_t tokens = 0;
+      for (size_t n : call) tokens += int64_t(n) + 32;
+      EXPECT_TRUE(tokens <= c.max_tokens || call.size() == 1) << tokens;
+    }
+    EXPECT_EQ(sizes, c.call_sizes) << c.max_prompts << " prompts, " << c.max_tokens << " tokens";
+  }
+}
+
 TEST(Runner, InputHashFollowsDataAndRequests) {
   testing::ByteCodec codec;
   testing::FakeModel model(codec, reply);

@@ -55,6 +55,92 @@ TEST(Table, ValuesRoundHalfEvenOnTheBinaryValue) {
   EXPECT_NE(rows.find("|0.1235|±  |0.0003|"), std::string::npos) << rows;
 }
 
+// pytablewriter re-types lm-eval's "%.4f" strings and re-formats number columns (table.cc): a cell's
+// decimal places are those of Python's repr of its double ("0.3000" → 0.3 → 1; "1.0000" and
+// "0.0000" are integers → 0) and a column prints them all with the largest count. The expected
+// strings below are worked out by hand from that rule (DataProperty 1.1 / typepy 1.3 source).
+
+TEST(Table, ValuesEndingInZeroLoseTheirZerosLikeARealLimit10Run) {
+  // The table lm-eval 0.4.x printed for hellaswag, arc_easy, winogrande with --limit 10.
+  // Value: 0.4000, 0.3000, 0.3000, 0.3000, 0.7000 → 1 decimal each → "%.1f"; width = "Value" (5).
+  // Stderr: 0.1633, 0.1528 → 4 decimals → unchanged.
+  auto text = format_results_table({task("arc_easy", 1, {{"acc", 0.4, 0.1633}, {"acc_norm", 0.3, 0.1528}}),
+                                    task("hellaswag", 1, {{"acc", 0.3, 0.1528}, {"acc_norm", 0.3, 0.1528}}),
+                                    task("winogrande", 1, {{"acc", 0.7, 0.1528}})});
+  EXPECT_EQ(text,
+            "|  Tasks   |Version|Filter|n-shot| Metric |   |Value|   |Stderr|\n"
+            "|----------|------:|------|-----:|--------|---|----:|---|-----:|\n"
+            "|arc_easy  |      1|none  |     0|acc     |↑  |  0.4|±  |0.1633|\n"
+            "|          |       |none  |     0|acc_norm|↑  |  0.3|±  |0.1528|\n"
+            "|hellaswag |      1|none  |     0|acc     |↑  |  0.3|±  |0.1528|\n"
+            "|          |       |none  |     0|acc_norm|↑  |  0.3|±  |0.1528|\n"
+            "|winogrande|      1|none  |     0|acc     |↑  |  0.7|±  |0.1528|\n");
+  auto read = testing::parse_lm_eval_table(text);  // layer_analysis.py reads "  0.4" as 0.4
+  EXPECT_EQ(read["arc_easy"], (std::vector<std::pair<int, double>>{{0, 0.4}, {0, 0.3}}));
+}
+
+TEST(Table, IntegerValuedCellsMixWithDecimalsOrPrintAsIntegers) {
+  // Value: 0.3000, 0.5000 (1 decimal) with 1.0000, 0.0000 (integers, 0) → a real-number column with
+  // 1 decimal: 0.3, 0.5, 1.0, 0.0. Stderr: 0.1528, 0.1667 (4) with 0.0000 twice → 4 decimals.
+  EXPECT_EQ(format_results_table({task("arc_challenge", 1, {{"acc", 0.3, 0.1528}, {"acc_norm", 0.5, 0.1667}}),
+                                  task("arc_easy", 1, {{"acc", 1.0, 0.0}, {"acc_norm", 0.0, 0.0}})}),
+            "|    Tasks    |Version|Filter|n-shot| Metric |   |Value|   |Stderr|\n"
+            "|-------------|------:|------|-----:|--------|---|----:|---|-----:|\n"
+            "|arc_challenge|      1|none  |     0|acc     |↑  |  0.3|±  |0.1528|\n"
+            "|             |       |none  |     0|acc_norm|↑  |  0.5|±  |0.1667|\n"
+            "|arc_easy     |      1|none  |     0|acc     |↑  |  1.0|±  |0.0000|\n"
+            "|             |       |none  |     0|acc_norm|↑  |  0.0|±  |0.0000|\n");
+  // Only integers (a real --limit 2 run): integer columns, printed "{:d}": 0, 1.
+  EXPECT_EQ(format_results_table({task("arc_easy", 1, {{"acc", 0.0, 0.0}, {"acc_norm", 1.0, 0.0}}),
+                                  task("hellaswag", 1, {{"acc", 0.0, 0.0}, {"acc_norm", 0.0, 0.0}})}),
+            "|  Tasks  |Version|Filter|n-shot| Metric |   |Value|   |Stderr|\n"
+            "|---------|------:|------|-----:|--------|---|----:|---|-----:|\n"
+            "|arc_easy |      1|none  |     0|acc     |↑  |    0|±  |     0|\n"
+            "|         |       |none  |     0|acc_norm|↑  |    1|±  |     0|\n"
+            "|hellaswag|      1|none  |     0|acc     |↑  |    0|±  |     0|\n"
+            "|         |       |none  |     0|acc_norm|↑  |    0|±  |     0|\n");
+}
+
+TEST(Table, AColumnPrintsItsLargestDecimalCount) {
+  // 0.7830, 0.5280 → 3 decimals, 0.8500 → 2: all "%.3f" (0.850 keeps one zero).
+  EXPECT_EQ(format_results_table({task("fda", 0, {{"contains", 0.783, std::nullopt}}),
+                                  task("ruler_qa_squad", 1, {{"4096", 0.528, std::nullopt}}),
+                                  task("swde", 0, {{"contains", 0.85, std::nullopt}})}),
+            "|    Tasks     |Version|Filter|n-shot| Metric |   |Value|   |Stderr|\n"
+            "|--------------|------:|------|-----:|--------|---|----:|---|------|\n"
+            "|fda           |      0|none  |     0|contains|↑  |0.783|±  |   N/A|\n"
+            "|ruler_qa_squad|      1|none  |     0|4096    |↑  |0.528|±  |   N/A|\n"
+            "|swde          |      0|none  |     0|contains|↑  |0.850|±  |   N/A|\n");
+  // One 4-decimal cell keeps the whole column at 4: 0.5000 stays "0.5000".
+  auto text = format_results_table({task("t", 1, {{"acc", 0.5, 0.0050}, {"acc_norm", 0.4317, 0.0145}})});
+  EXPECT_NE(text.find("|0.5000|±  |0.0050|"), std::string::npos) << text;
+}
+
+TEST(Table, StderrColumnWithNATypesItsCellsInOrder) {
+  // "   N/A" makes Stderr a text column (left-aligned), but its number cells are still re-formatted,
+  // with the decimals of the column's number cells, and right-aligned one by one. Cells in order:
+  //   0.0000 → integer (types so far: integer 1)                        → "0", right
+  //   N/A    → text (integer 1, text 1)
+  //   0.0050 → the most common type so far is integer (first on the tie), which takes no str at
+  //            its top strict level → typed afresh: real, 3 decimals     → "%.3f" "0.005", right
+  //   N/A    → text (integer 1, text 2, real 1)
+  //   0.1234 → the most common type is now text, which takes any non-blank str → printed as is, left
+  // Column decimals: max(0, 3) = 3. Value: 1.0000 (0), 0.5000 (1), 0.2500, 0.7500 (2), 0.6000 (1)
+  // → a real-number column with 2 decimals.
+  EXPECT_EQ(format_results_table({task("arc_easy", 1, {{"acc", 1.0, 0.0}}),
+                                  task("fda", 0, {{"contains", 0.5, std::nullopt}}),
+                                  task("hellaswag", 1, {{"acc", 0.25, 0.005}}),
+                                  task("swde", 0, {{"contains", 0.75, std::nullopt}}),
+                                  task("winogrande", 1, {{"acc", 0.6, 0.1234}})}),
+            "|  Tasks   |Version|Filter|n-shot| Metric |   |Value|   |Stderr|\n"
+            "|----------|------:|------|-----:|--------|---|----:|---|------|\n"
+            "|arc_easy  |      1|none  |     0|acc     |↑  | 1.00|±  |     0|\n"
+            "|fda       |      0|none  |     0|contains|↑  | 0.50|±  |   N/A|\n"
+            "|hellaswag |      1|none  |     0|acc     |↑  | 0.25|±  | 0.005|\n"
+            "|swde      |      0|none  |     0|contains|↑  | 0.75|±  |   N/A|\n"
+            "|winogrande|      1|none  |     0|acc     |↑  | 0.60|±  |0.1234|\n");
+}
+
 TEST(Table, LayerAnalysisRegexReadsOurTables) {
   auto cs = testing::parse_lm_eval_table(results_report({commonsense(), "m", "bf16", {}, 0, 0}, "pretrained=m", "16"));
   ASSERT_EQ(cs.size(), 3u);
@@ -73,6 +159,12 @@ TEST(Table, RulerAloneIsRightAlignedLikePytablewriter) {
   auto text = format_results_table({task("ruler_qa_squad", 1, {{"4096", 0.5, std::nullopt}})});
   EXPECT_NE(text.find("|  4096|"), std::string::npos) << text;
   EXPECT_TRUE(testing::parse_lm_eval_table(text).empty());
+  // Ruler before a text metric: "4096" is typed a number first, so it stays right-aligned inside the
+  // text column ("contains" comes after it); with fda first it would be typed text (see above).
+  text = format_results_table({task("ruler_qa_squad", 1, {{"4096", 0.5, std::nullopt}}),
+                               task("swde", 0, {{"contains", 0.5, std::nullopt}})});
+  EXPECT_NE(text.find("|    4096|"), std::string::npos) << text;
+  EXPECT_NE(text.find("|contains|"), std::string::npos) << text;
 }
 
 TEST(Report, HeaderLineTableAndBlankLine) {

@@ -66,36 +66,30 @@ TEST_P(Runtime, SharedContextScoringEqualsWholeSequence) {
 
 // Greedy decoding runs token by token (KV cache / lightning state); every token it emits must be
 // the argmax of a full recomputation over the prompt plus what came before.
-TEST_P(Runtime, IncrementalDecodingEqualsRecomputation) {
-  ModelRunner r = runner();
+void expect_generation_is_greedy(ModelRunner& r, std::vector<int32_t> prompt, int max_new_tokens) {
   GenerateRequest request;
-  request.prompt = random_tokens(66, 9);
-  request.max_new_tokens = 12;
+  request.prompt = std::move(prompt);
+  request.max_new_tokens = max_new_tokens;
   auto generated = r.generate(std::span(&request, 1))[0];
-  ASSERT_EQ(generated.size(), 12u);
-  std::vector<int32_t> all = request.prompt;
-  all.insert(all.end(), generated.begin(), generated.end());
-  auto full = r.sequence_logprobs(all);
-  for (size_t i = 0; i < generated.size(); ++i) {
-    EXPECT_TRUE(full[request.prompt.size() - 1 + i].is_argmax) << "token " << i;
-  }
-}
-
-// A budget past the state's initial room (a generation_config max_new_tokens) grows the KV cache
-// mid-generation; the tokens stay the argmax of a full recomputation.
-TEST_P(Runtime, LongBudgetGrowsTheState) {
-  ModelRunner r = runner();
-  GenerateRequest request;
-  request.prompt = random_tokens(10, 13);
-  request.max_new_tokens = 300;
-  auto generated = r.generate(std::span(&request, 1))[0];
-  ASSERT_EQ(generated.size(), 300u);
+  ASSERT_EQ(generated.size(), size_t(max_new_tokens));
   std::vector<int32_t> all = request.prompt;
   all.insert(all.end(), generated.begin(), generated.end());
   auto full = r.sequence_logprobs(all);
   for (size_t i = 0; i < generated.size(); ++i) {
     ASSERT_TRUE(full[request.prompt.size() - 1 + i].is_argmax) << "token " << i;
   }
+}
+
+TEST_P(Runtime, IncrementalDecodingEqualsRecomputation) {
+  ModelRunner r = runner();
+  expect_generation_is_greedy(r, random_tokens(66, 9), 12);
+}
+
+// A budget past the state's initial room (a generation_config max_new_tokens) grows the KV cache
+// mid-generation; the tokens stay the argmax of a full recomputation.
+TEST_P(Runtime, LongBudgetGrowsTheState) {
+  ModelRunner r = runner();
+  expect_generation_is_greedy(r, random_tokens(10, 13), 300);
 }
 
 TEST_P(Runtime, GenerationStops) {

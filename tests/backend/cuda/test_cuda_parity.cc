@@ -264,14 +264,13 @@ std::vector<OpCase> op_table() {
   return cases;
 }
 
-class OpParity : public ::testing::TestWithParam<OpCase> {};
+// Relative L2 error of `got` against `want`, over the elements of `got` that are not NaN (counted).
+struct Comparison {
+  double rel;
+  size_t nan;
+};
 
-TEST_P(OpParity, MatchesCpu) {
-  CpuBackend cpu;
-  CudaBackend gpu(0);
-  std::vector<float> want = GetParam().run(cpu);
-  std::vector<float> got = GetParam().run(gpu);
-  ASSERT_EQ(got.size(), want.size());
+Comparison compare(const std::vector<float>& want, const std::vector<float>& got) {
   double diff = 0, norm = 0;
   size_t nan = 0;
   for (size_t i = 0; i < got.size(); ++i) {
@@ -282,7 +281,18 @@ TEST_P(OpParity, MatchesCpu) {
     diff += (double(got[i]) - want[i]) * (double(got[i]) - want[i]);
     norm += double(want[i]) * want[i];
   }
-  const double rel = std::sqrt(diff / std::max(norm, 1e-30));
+  return {std::sqrt(diff / std::max(norm, 1e-30)), nan};
+}
+
+class OpParity : public ::testing::TestWithParam<OpCase> {};
+
+TEST_P(OpParity, MatchesCpu) {
+  CpuBackend cpu;
+  CudaBackend gpu(0);
+  std::vector<float> want = GetParam().run(cpu);
+  std::vector<float> got = GetParam().run(gpu);
+  ASSERT_EQ(got.size(), want.size());
+  auto [rel, nan] = compare(want, got);
   EXPECT_EQ(nan, 0u) << "outputs left unwritten or NaN";
   EXPECT_LE(rel, kTolerance);
   std::printf("[parity] %-40s rel %.2e\n", GetParam().name.c_str(), rel);
@@ -329,14 +339,8 @@ TEST(LightningForms, ChunkedEqualsRecurrentOnGpu) {
     b.lightning_recurrent(q, k, v, s1, {heads, kv, d}, slopes, scale, o1);
     b.lightning_chunked(q, k, v, s2, {heads, kv, d}, slopes, scale, o2);
     for (auto [x, y, tol] : {std::tuple{&o1, &o2, 1e-2}, std::tuple{&s1, &s2, 1e-4}}) {
-      auto a = b.download(*x), c = b.download(*y);
-      double diff = 0, norm = 0;
-      for (size_t i = 0; i < a.size(); ++i) {
-        ASSERT_FALSE(std::isnan(c[i]));
-        diff += (double(a[i]) - c[i]) * (double(a[i]) - c[i]);
-        norm += double(a[i]) * a[i];
-      }
-      const double rel = std::sqrt(diff / norm);
+      auto [rel, nan] = compare(b.download(*x), b.download(*y));
+      ASSERT_EQ(nan, 0u);
       EXPECT_LE(rel, tol) << rows << " rows, d " << d;
       std::printf("[lightning] T=%d h=%d d=%d chunked vs recurrent rel %.2e\n", rows, heads, d, rel);
     }
@@ -495,13 +499,8 @@ TEST(ModelParity, IncrementalDecodeEqualsFullRecompute) {
       auto full = all_logits(gpu, l, tokens, false);
       auto step = all_logits(gpu, l, tokens, true);
       ASSERT_EQ(full.size(), step.size());
-      double diff = 0, norm = 0;
-      for (size_t i = 0; i < full.size(); ++i) {
-        ASSERT_FALSE(std::isnan(step[i]));
-        diff += (double(full[i]) - step[i]) * (double(full[i]) - step[i]);
-        norm += double(full[i]) * full[i];
-      }
-      const double rel = std::sqrt(diff / norm);
+      auto [rel, nan] = backend::compare(full, step);
+      ASSERT_EQ(nan, 0u);
       std::printf("[decode] %-28s incremental vs full rel %.2e\n", c["name"].get<std::string>().c_str(), rel);
       EXPECT_LE(rel, 2e-2) << c["name"];
     }

@@ -36,29 +36,56 @@ Tensor Decoder::forward(SequenceState& state, std::span<const int32_t> tokens) {
 Tensor Decoder::forward(std::span<SequenceState* const> states,
                         std::span<const std::span<const int32_t>> tokens) {
   if (states.size() != tokens.size()) fail("internal: {} states for {} token lists", states.size(), tokens.size());
-  std::vector<Segment> segments;
+  std::vector<int64_t> counts;
+  counts.reserve(tokens.size());
+  for (const auto& t : tokens) counts.push_back(int64_t(t.size()));
+  Tensor x = embed(tokens);
+  run_layers(states, counts, 0, model_.num_layers(), x);
+  return x;
+}
+
+Tensor Decoder::embed(std::span<const std::span<const int32_t>> tokens) {
   std::vector<int32_t> ids;
+  for (const auto& t : tokens) ids.insert(ids.end(), t.begin(), t.end());
+  Tensor x = backend_.alloc(int64_t(ids.size()), model_.config().hidden_size);
+  if (!ids.empty()) backend_.embedding(ids, model_.embedding(), x);
+  return x;
+}
+
+void Decoder::run_layers(std::span<SequenceState* const> states, std::span<const int64_t> counts, int begin,
+                         int end, Tensor& x, const LayerInputTap& tap, bool advance) {
+  if (states.size() != counts.size()) fail("internal: {} states for {} token counts", states.size(), counts.size());
+  if (begin < 0 || end > model_.num_layers() || begin > end) {
+    fail("internal: layer range [{}, {}) of a {}-layer model", begin, end, model_.num_layers());
+  }
+  std::vector<Segment> segments;
   std::vector<int64_t> positions;
+  int64_t rows = 0;
   for (size_t i = 0; i < states.size(); ++i) {
     if (i > 0 && states[i]->variant().converted != states[0]->variant().converted) {
       fail("internal: one packed batch mixes model variants");
     }
-    const int64_t count = int64_t(tokens[i].size());
+    if (!states[i]->holds(begin, end)) {
+      fail("internal: a pass over layers [{}, {}) on a state that holds [{}, {})", begin, end,
+           states[i]->held_begin(), states[i]->held_end());
+    }
+    const int64_t count = counts[i];
     if (count == 0) continue;
-    segments.push_back({states[i], int64_t(ids.size()), count});
+    segments.push_back({states[i], rows, count});
     states[i]->reserve(count);
     for (int64_t t = 0; t < count; ++t) positions.push_back(states[i]->length() + t);
-    ids.insert(ids.end(), tokens[i].begin(), tokens[i].end());
+    rows += count;
   }
-  Tensor x = backend_.alloc(int64_t(ids.size()), model_.config().hidden_size);
-  if (segments.empty()) return x;
-  backend_.embedding(ids, model_.embedding(), x);
+  if (x.rows() != rows) fail("internal: {} residual rows for {} new tokens", x.rows(), rows);
+  if (segments.empty()) return;
   const model::Variant& variant = segments.front().state->variant();
-  for (int i = 0; i < model_.num_layers(); ++i) {
+  for (int i = begin; i < end; ++i) {
+    if (tap) tap(i, x);
     run_layer(i, model_.layer(i, variant), segments, positions, x);
   }
-  for (const Segment& s : segments) s.state->advance(s.count);
-  return x;
+  if (advance) {
+    for (const Segment& s : segments) s.state->advance(s.count);
+  }
 }
 
 Tensor Decoder::logits(const Tensor& residual) {

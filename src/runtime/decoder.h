@@ -1,12 +1,18 @@
-// The decoder forward pass (DESIGN.md §3), written once against the backend interface:
+// The decoder forward pass (docs/design.md), written once against the backend interface:
 //   h = x + Mixer(RMSNorm(x));  y = h + W_down(silu(W_gate n) * W_up n),  n = RMSNorm(h).
 // New tokens of one or many sequences are appended to their SequenceStates in one packed pass:
 // the rows of all sequences are stacked, so every projection and the MLP is one large matrix
 // product; only the mixers (attention over a sequence's own cache, the lightning recurrence)
 // run per sequence. Prefill and incremental decoding are the same path.
+//
+// A pass may cover a range of layers [begin, end): a variant that equals the original model below
+// its first converted layer L can take the original's residual stream at L's input and run only
+// layers L.. (layer-prefix reuse, runtime/variant_set_runner.h). A tap sees the residual stream at
+// the input of every layer of the pass, which is how that residual is kept.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -15,6 +21,9 @@
 #include "runtime/sequence_state.h"
 
 namespace halo::runtime {
+
+// Called with (layer, x) before `layer` runs; x holds the pass's packed rows.
+using LayerInputTap = std::function<void(int layer, const backend::Tensor& x)>;
 
 class Decoder {
  public:
@@ -26,6 +35,17 @@ class Decoder {
   backend::Tensor forward(std::span<SequenceState* const> states,
                           std::span<const std::span<const int32_t>> tokens);
   backend::Tensor forward(SequenceState& state, std::span<const int32_t> tokens);
+
+  // The embedding rows of the packed tokens (the residual stream at layer 0's input).
+  backend::Tensor embed(std::span<const std::span<const int32_t>> tokens);
+
+  // Runs layers [begin, end) on `x`, the packed residual rows of counts[i] new tokens of *states[i]
+  // at layer `begin`'s input, in place, then advances every state by its count. The states must
+  // hold layers [begin, end) (SequenceState's held range); layers outside the pass are untouched,
+  // so one token range may be run in several passes only if the caller advances once: pass
+  // `advance = false` for every pass but the last.
+  void run_layers(std::span<SequenceState* const> states, std::span<const int64_t> counts, int begin, int end,
+                  backend::Tensor& x, const LayerInputTap& tap = {}, bool advance = true);
 
   // Final RMSNorm + LM head on the given residual rows → logits [rows, vocab].
   backend::Tensor logits(const backend::Tensor& residual);

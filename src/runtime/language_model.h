@@ -1,5 +1,7 @@
 // What the evaluation floor needs from a model: score continuations of a shared context, and
-// decode greedily. Implementations run a loaded model variant on a backend; tests use fakes.
+// decode greedily — for one variant (LanguageModel) or for several variants of one loaded model at
+// once (VariantSet, which lets them share the work of the layers they have in common).
+// Implementations run loaded model variants on a backend; tests use fakes.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +46,43 @@ class LanguageModel {
   virtual std::vector<std::vector<int32_t>> generate(std::span<const GenerateRequest> requests) = 0;
   // A short description for result files ("qwen3 28 layers, lightning at 5").
   virtual std::string describe() const = 0;
+};
+
+// Several variants of one model answering the same requests. Results are indexed like `which`
+// (indices into the set): scores[k][request][choice] and generated[k][request] belong to variant
+// which[k]. Each result equals what that variant alone would give.
+class VariantSet {
+ public:
+  virtual ~VariantSet() = default;
+  virtual size_t size() const = 0;
+  virtual std::string describe(size_t variant) const = 0;
+  virtual std::vector<std::vector<std::vector<ContinuationScore>>> score(std::span<const size_t> which,
+                                                                         std::span<const ScoreRequest> requests) = 0;
+  virtual std::vector<std::vector<std::vector<int32_t>>> generate(std::span<const size_t> which,
+                                                                  std::span<const GenerateRequest> requests) = 0;
+};
+
+// One LanguageModel seen as a set of one variant.
+class SingleVariantSet final : public VariantSet {
+ public:
+  explicit SingleVariantSet(LanguageModel& model) : model_(model) {}
+  size_t size() const override { return 1; }
+  std::string describe(size_t) const override { return model_.describe(); }
+  std::vector<std::vector<std::vector<ContinuationScore>>> score(std::span<const size_t> which,
+                                                                 std::span<const ScoreRequest> requests) override {
+    std::vector<std::vector<std::vector<ContinuationScore>>> out;
+    for (size_t i = 0; i < which.size(); ++i) out.push_back(model_.score(requests));
+    return out;
+  }
+  std::vector<std::vector<std::vector<int32_t>>> generate(std::span<const size_t> which,
+                                                          std::span<const GenerateRequest> requests) override {
+    std::vector<std::vector<std::vector<int32_t>>> out;
+    for (size_t i = 0; i < which.size(); ++i) out.push_back(model_.generate(requests));
+    return out;
+  }
+
+ private:
+  LanguageModel& model_;
 };
 
 }  // namespace halo::runtime

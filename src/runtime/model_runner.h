@@ -1,7 +1,7 @@
-// Runs one variant of a loaded model as a LanguageModel. Scoring encodes each context once,
-// forks its state for every continuation and runs all continuations of a batch side by side;
-// generation decodes a batch of prompts in lockstep. Only the rows that predict a scored token
-// go through the LM head, a slice at a time, so no [tokens × vocab] matrix is ever whole.
+// Runs one variant of a loaded model as a LanguageModel: a VariantSetRunner of one variant (so
+// `halo eval` and the sweep share one code path), plus whole-sequence log-probabilities for
+// `halo score`. Scoring encodes each context once, forks its state for every continuation and runs
+// all continuations of a batch side by side; generation decodes a batch of prompts in lockstep.
 #pragma once
 
 #include <span>
@@ -10,6 +10,7 @@
 #include "backend/backend.h"
 #include "model/model.h"
 #include "runtime/language_model.h"
+#include "runtime/variant_set_runner.h"
 
 namespace halo::runtime {
 
@@ -24,16 +25,12 @@ class ModelRunner final : public LanguageModel {
   // log p(tokens[i+1] | tokens[0..i]) for every i: one fewer entry than tokens.
   std::vector<backend::TokenScore> sequence_logprobs(std::span<const int32_t> tokens);
 
-  const model::Variant& variant() const { return variant_; }
+  const model::Variant& variant() const { return runner_.variant(0); }
 
  private:
-  void score_batch(std::span<const ScoreRequest> batch, std::vector<ContinuationScore>* out);
-  // Logits and scores of `rows` (residual rows) against `targets`, a slice of rows at a time.
-  std::vector<backend::TokenScore> score_rows(const backend::Tensor& rows, std::span<const int32_t> targets);
-
   backend::Backend& backend_;
   const model::Model& model_;
-  model::Variant variant_;
+  VariantSetRunner runner_;
 };
 
 }  // namespace halo::runtime

@@ -2,14 +2,25 @@
 
 #include <algorithm>
 
+#include "base/error.h"
+
 namespace halo::runtime {
 
 SequenceState::SequenceState(backend::Backend& backend, const model::Model& model,
-                             const model::Variant& variant, int64_t capacity)
-    : backend_(&backend), model_(&model), variant_(variant), capacity_(std::max<int64_t>(capacity, 1)) {
+                             const model::Variant& variant, int64_t capacity, int held_begin, int held_end)
+    : backend_(&backend),
+      model_(&model),
+      variant_(variant),
+      capacity_(std::max<int64_t>(capacity, 1)),
+      held_begin_(held_begin),
+      held_end_(held_end < 0 ? model.num_layers() : held_end) {
   model.check_variant(variant);
+  if (held_begin_ < 0 || held_end_ > model.num_layers() || held_begin_ > held_end_) {
+    fail("internal: a state holding layers [{}, {}) of a {}-layer model", held_begin_, held_end_,
+         model.num_layers());
+  }
   layers_.resize(size_t(model.num_layers()));
-  for (int i = 0; i < model.num_layers(); ++i) {
+  for (int i = held_begin_; i < held_end_; ++i) {
     const model::Layer& layer = model.layer(i, variant);
     const auto& s = layer.shape;
     if (layer.weights.kind == io::MixerKind::attention) {
@@ -37,25 +48,36 @@ void SequenceState::reserve(int64_t extra) {
 }
 
 SequenceState SequenceState::fork(int64_t capacity) const {
-  SequenceState copy(*backend_, *model_, variant_, std::max(capacity, length_));
-  // Every layer's cached rows and states, copied in one backend call.
+  SequenceState copy(*backend_, *model_, variant_, std::max(capacity, length_), held_begin_, held_end_);
+  // Every held layer's cached rows and states, copied in one backend call.
   std::vector<backend::Tensor> src, dst;
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    const LayerState& from = layers_[i];
-    LayerState& to = copy.layers_[i];
-    if (!from.k_cache.empty()) {
-      src.push_back(from.k_cache.rows_view(0, length_));
-      src.push_back(from.v_cache.rows_view(0, length_));
-      dst.push_back(to.k_cache.rows_view(0, length_));
-      dst.push_back(to.v_cache.rows_view(0, length_));
-    } else {
-      src.push_back(from.lightning);
-      dst.push_back(to.lightning);
-    }
-  }
+  copy.append_copy_from(*this, held_begin_, held_end_, src, dst);
   backend_->copy_many(src, dst);
   copy.length_ = length_;
   return copy;
+}
+
+void SequenceState::append_copy_from(const SequenceState& from, int begin, int end,
+                                     std::vector<backend::Tensor>& src, std::vector<backend::Tensor>& dst) {
+  if (!holds(begin, end) || !from.holds(begin, end)) {
+    fail("internal: copying layers [{}, {}) between states that do not both hold them", begin, end);
+  }
+  reserve(from.length_ - length_);
+  for (int i = begin; i < end; ++i) {
+    const LayerState& a = from.layers_[size_t(i)];
+    LayerState& b = layers_[size_t(i)];
+    if (a.k_cache.empty() != b.k_cache.empty()) fail("internal: layer {} differs in kind between two states", i);
+    if (!a.k_cache.empty()) {
+      if (from.length_ == 0) continue;
+      src.push_back(a.k_cache.rows_view(0, from.length_));
+      src.push_back(a.v_cache.rows_view(0, from.length_));
+      dst.push_back(b.k_cache.rows_view(0, from.length_));
+      dst.push_back(b.v_cache.rows_view(0, from.length_));
+    } else {
+      src.push_back(a.lightning);
+      dst.push_back(b.lightning);
+    }
+  }
 }
 
 }  // namespace halo::runtime

@@ -1,0 +1,51 @@
+// Runs requests on a set of variants of one loaded model, computing what they share once
+// (layer-prefix reuse). A variant equals the original model below its first converted layer s, so
+// one "base" pass of the original model over layers [0, max s) serves every variant of the set: it
+// keeps the residual stream at the input of each variant's first converted layer, and the variant
+// runs only its layers s.. from there.
+//   - Scoring: contexts and continuations alike start from the kept residual; the variant's own
+//     states hold only layers s.. (nothing below s is ever read again).
+//   - Generation: the variant also takes a copy of the base pass's KV cache of layers < s for the
+//     prompt, recomputes layers s.. for the prompt from the kept residual, then decodes on its own
+//     (every generated token is new to it, so decoding runs all layers).
+// Each variant's results equal running it alone through ModelRunner: on the CPU backend bit for
+// bit, because the same packed rows go through the same operations in the same order.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "model/model.h"
+#include "runtime/language_model.h"
+
+namespace halo::runtime {
+
+class VariantSetRunner final : public VariantSet {
+ public:
+  VariantSetRunner(backend::Backend& backend, const model::Model& model, std::vector<model::Variant> variants);
+
+  size_t size() const override { return variants_.size(); }
+  std::string describe(size_t variant) const override;
+  std::vector<std::vector<std::vector<ContinuationScore>>> score(std::span<const size_t> which,
+                                                                 std::span<const ScoreRequest> requests) override;
+  std::vector<std::vector<std::vector<int32_t>>> generate(std::span<const size_t> which,
+                                                          std::span<const GenerateRequest> requests) override;
+
+  const model::Variant& variant(size_t v) const { return variants_.at(v); }
+  // The first converted layer of variant v; the number of layers for the original model.
+  int start_layer(size_t v) const { return starts_.at(v); }
+
+ private:
+  void score_batch(std::span<const size_t> which, std::span<const ScoreRequest> batch,
+                   std::vector<std::vector<std::vector<ContinuationScore>>>& out, size_t first_request);
+
+  backend::Backend& backend_;
+  const model::Model& model_;
+  std::vector<model::Variant> variants_;
+  std::vector<int> starts_;
+};
+
+}  // namespace halo::runtime

@@ -1,0 +1,125 @@
+// Layer-prefix reuse: a VariantSetRunner answering for many variants at once must give, for each
+// variant, exactly what that variant gives alone (ModelRunner): bit for bit on the CPU backend,
+// since the shared layers run on the same packed rows.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "backend/cpu/cpu_backend.h"
+#include "runtime/model_runner.h"
+#include "runtime/variant_set_runner.h"
+#include "tiny_checkpoint.h"
+
+namespace halo::runtime {
+namespace {
+
+constexpr int kLayers = 4;
+
+class VariantSet : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::filesystem::path(testing::fresh_temp_dir("variant_set"));
+    testing::TinySpec spec;
+    spec.layers = kLayers;
+    testing::write_tiny_model(*dir_ / "model", spec);
+    testing::write_tiny_run(*dir_ / "run", spec, 3);
+  }
+  static void TearDownTestSuite() {
+    std::filesystem::remove_all(*dir_);
+    delete dir_;
+  }
+  void SetUp() override {
+    model_ = std::make_unique<model::Model>(
+        model::Model::load(backend_, *dir_ / "model", {*dir_ / "run", std::nullopt, {0, 1, 2, 3}}));
+  }
+
+  // The original, every single-layer hybrid, two hybrids sharing a first converted layer, and the
+  // original again: duplicates and equal starts must not disturb each other.
+  static std::vector<model::Variant> variants() {
+    std::vector<model::Variant> v{model::Variant::original(kLayers)};
+    for (int l = 0; l < kLayers; ++l) v.push_back(model::Variant::converting(kLayers, {l}));
+    v.push_back(model::Variant::converting(kLayers, {1, 3}));
+    v.push_back(model::Variant::converting(kLayers, {1, 2}));
+    v.push_back(model::Variant::original(kLayers));
+    return v;
+  }
+
+  static std::vector<int32_t> random_tokens(size_t n, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::vector<int32_t> t(n);
+    for (auto& x : t) x = int32_t(rng() % 64);
+    return t;
+  }
+
+  static std::filesystem::path* dir_;
+  backend::CpuBackend backend_;
+  std::unique_ptr<model::Model> model_;
+};
+std::filesystem::path* VariantSet::dir_ = nullptr;
+
+void expect_same(const ContinuationScore& a, const ContinuationScore& b) {
+  EXPECT_EQ(a.token_logprobs, b.token_logprobs);
+  EXPECT_EQ(a.token_logprobs_bf16, b.token_logprobs_bf16);
+  EXPECT_EQ(a.is_greedy, b.is_greedy);
+}
+
+TEST_F(VariantSet, ScoresEqualEachVariantAlone) {
+  std::vector<ScoreRequest> requests;
+  for (uint32_t i = 0; i < 6; ++i) {
+    requests.push_back({random_tokens(2 + 11 * i, 10 + i), {random_tokens(1 + i, 20 + i), random_tokens(3, 30 + i), {}}});
+  }
+  VariantSetRunner set(backend_, *model_, variants());
+  EXPECT_EQ(set.start_layer(0), kLayers);
+  EXPECT_EQ(set.start_layer(3), 2);
+  EXPECT_EQ(set.start_layer(5), 1);
+  // All of them at once, and a subset in another order (the sweep asks only for unfinished ones).
+  std::vector<size_t> all{0, 1, 2, 3, 4, 5, 6, 7};
+  std::vector<size_t> some{6, 2, 7};
+  for (const auto& which : {all, some}) {
+    auto together = set.score(which, requests);
+    ASSERT_EQ(together.size(), which.size());
+    for (size_t k = 0; k < which.size(); ++k) {
+      ModelRunner alone(backend_, *model_, set.variant(which[k]));
+      auto expected = alone.score(requests);
+      for (size_t r = 0; r < requests.size(); ++r) {
+        ASSERT_EQ(together[k][r].size(), expected[r].size());
+        for (size_t c = 0; c < expected[r].size(); ++c) expect_same(together[k][r][c], expected[r][c]);
+      }
+    }
+  }
+}
+
+TEST_F(VariantSet, GenerationsEqualEachVariantAlone) {
+  std::vector<GenerateRequest> prompts(4);
+  for (uint32_t i = 0; i < 4; ++i) {
+    prompts[i].prompt = random_tokens(4 + 9 * i, 50 + i);
+    prompts[i].max_new_tokens = int(2 + 3 * i);
+  }
+  prompts[1].max_new_tokens = 0;  // asks for nothing: stays empty, takes no part in the passes
+  VariantSetRunner set(backend_, *model_, variants());
+  std::vector<size_t> all{0, 1, 2, 3, 4, 5, 6, 7};
+  auto together = set.generate(all, prompts);
+  for (size_t k = 0; k < all.size(); ++k) {
+    ModelRunner alone(backend_, *model_, set.variant(k));
+    auto expected = alone.generate(prompts);
+    EXPECT_EQ(together[k], expected) << set.variant(k).describe();
+    EXPECT_TRUE(together[k][1].empty());
+    EXPECT_EQ(together[k][3].size(), 11u);
+  }
+}
+
+// Only converted variants: the base pass stops at the largest first converted layer.
+TEST_F(VariantSet, WithoutTheOriginal) {
+  std::vector<ScoreRequest> requests{{random_tokens(9, 1), {random_tokens(4, 2), random_tokens(2, 3)}}};
+  VariantSetRunner set(backend_, *model_, {model::Variant::converting(kLayers, {0}), model::Variant::converting(kLayers, {2, 3})});
+  std::vector<size_t> which{1, 0};
+  auto together = set.score(which, requests);
+  for (size_t k = 0; k < which.size(); ++k) {
+    ModelRunner alone(backend_, *model_, set.variant(which[k]));
+    auto expected = alone.score(requests);
+    for (size_t c = 0; c < 2; ++c) expect_same(together[k][0][c], expected[0][c]);
+  }
+}
+
+}  // namespace
+}  // namespace halo::runtime

@@ -9,14 +9,15 @@
 #include <sstream>
 
 #include "apps/halo/commands.h"
-#include "apps/halo/eval_setup.h"
 #include "apps/halo/model_options.h"
 #include "base/atomic_file.h"
 #include "base/error.h"
+#include "eval/eval_setup.h"
 #include "eval/registry.h"
 #include "eval/results_io.h"
 #include "eval/runner.h"
 #include "runtime/model_runner.h"
+#include "runtime/variant_set_runner.h"
 
 namespace halo::cli {
 
@@ -50,7 +51,7 @@ void add_eval_command(CLI::App& app) {
     HALO_CHECK(std::filesystem::is_directory(args->data), "--data {}: not a directory", args->data);
 
     std::filesystem::path model_dir = args->model.model_dir;
-    EvalSetup setup = make_eval_setup(model_dir, io::load_model_config(model_dir / "config.json"));
+    eval::EvalSetup setup = eval::make_eval_setup(model_dir, io::load_model_config(model_dir / "config.json"));
     eval::RunOptions& options = setup.options;
     options.data_dir = args->data;
     options.limit = args->limit;
@@ -60,6 +61,10 @@ void add_eval_command(CLI::App& app) {
     LoadedVariant loaded = load_variant(args->model);
     runtime::ModelRunner runner(*loaded.backend, *loaded.model, loaded.variant);
     options.precision = args->precision == "fp32" ? eval::Precision::fp32 : eval::Precision::bf16;
+    // The same generation batches as a sweep of this model cuts, so the numbers are the same.
+    const int64_t activation_bytes = loaded.backend->activation_dtype() == backend::DType::bf16 ? 2 : 4;
+    eval::bound_generation_batches(options, runtime::kept_bytes_per_prompt_token(loaded.model->config(), activation_bytes),
+                                   eval::kDefaultPrefixMemory);
     std::ostringstream samples;
     if (!args->log_samples.empty()) options.samples = &samples;
     eval::EvalResults results = eval::run_prepared(prepared, runner, options);

@@ -35,6 +35,7 @@ class OpProfiler final : public backend::Backend {
   explicit OpProfiler(backend::CudaBackend& inner) : inner_(inner) {}
 
   std::string name() const override { return inner_.name(); }
+  backend::DType activation_dtype() const override { return inner_.activation_dtype(); }
   backend::Tensor alloc(int64_t r, int64_t c) override {
     return timed("alloc", [&] { return inner_.alloc(r, c); });
   }

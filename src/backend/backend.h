@@ -42,8 +42,12 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
+  // A thread other than the one that made the backend is about to use it (a sweep worker): make
+  // the backend's device current there (CUDA's current device is per thread).
+  virtual void bind_to_current_thread() {}
 
   virtual Tensor alloc(int64_t rows, int64_t cols) = 0;  // zero-filled
+  virtual DType activation_dtype() const = 0;            // what alloc() gives
   // Zero-filled fp32 storage whatever the activation type, for numbers that must not be rounded to
   // it: recurrent state (lightning attention's S) and logits (linear() writes fp32 into such a
   // tensor; scoring and argmax read it). The CUDA backend keeps activations in bf16.
@@ -102,6 +106,11 @@ struct DeviceSpec {
 
 // "cpu", "cuda", "cuda:1" → spec; anything else is a halo::Error naming the flag.
 DeviceSpec parse_device(const std::string& text);
+// One worker per entry: a single device as above, or a list — "cuda:0,1,2,3" (= cuda:0,cuda:1,…),
+// "cuda:all" (every GPU of the machine), "cpu,cpu"; a device may repeat (two workers on one GPU).
+std::vector<DeviceSpec> parse_devices(const std::string& text);
+// GPUs the CUDA runtime sees (0 without a driver, or in a build without the CUDA backend).
+int cuda_device_count();
 std::unique_ptr<Backend> make_backend(const DeviceSpec& device);
 
 }  // namespace halo::backend

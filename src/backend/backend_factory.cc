@@ -24,6 +24,35 @@ DeviceSpec parse_device(const std::string& text) {
   fail("--device: '{}' is not a device (use cpu, cuda or cuda:N)", text);
 }
 
+std::vector<DeviceSpec> parse_devices(const std::string& text) {
+  std::vector<DeviceSpec> devices;
+  size_t start = 0;
+  bool cuda_list = false;  // after "cuda:N", a bare "M" means cuda:M
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    std::string item = text.substr(start, comma - start);
+    start = comma + 1;
+    if (item == "cuda:all") {
+      const int count = cuda_device_count();
+      if (count == 0) fail("--device cuda:all: no CUDA device is available");
+      for (int i = 0; i < count; ++i) devices.push_back({DeviceKind::cuda, i});
+      cuda_list = false;
+      continue;
+    }
+    if (cuda_list && !item.empty() && item.find(':') == std::string::npos && item != "cpu" && item != "cuda") {
+      item = "cuda:" + item;
+    }
+    try {
+      devices.push_back(parse_device(item));
+    } catch (const Error&) {
+      fail("--device: '{}' is not a device list (use cpu, cuda, cuda:N, cuda:0,1,2,3 or cuda:all)", text);
+    }
+    cuda_list = item.rfind("cuda:", 0) == 0;
+  }
+  return devices;
+}
+
 std::unique_ptr<Backend> make_backend(const DeviceSpec& device) {
   switch (device.kind) {
     case DeviceKind::cpu:
@@ -36,6 +65,14 @@ std::unique_ptr<Backend> make_backend(const DeviceSpec& device) {
 #endif
   }
   fail("internal: unknown device kind");
+}
+
+int cuda_device_count() {
+#ifdef HALO_HAVE_CUDA
+  return cuda_device_count_or_zero();
+#else
+  return 0;
+#endif
 }
 
 }  // namespace halo::backend

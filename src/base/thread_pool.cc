@@ -66,6 +66,8 @@ void ThreadPool::parallel_for(size_t n, const std::function<void(size_t, size_t)
     fn(0, n);
     return;
   }
+  // One job at a time: callers on other threads (sweep workers sharing the CPU) wait their turn.
+  std::lock_guard call(call_mutex_);
   {
     std::lock_guard lock(mutex_);
     job_ = &fn;

@@ -22,6 +22,7 @@ class ThreadPool {
 
   // Calls fn(begin, end) on disjoint sub-ranges covering [0, n); blocks until all are done.
   // The calling thread takes a share too. Exceptions from fn are rethrown here (the first one).
+  // Calls from several threads run one after another; fn must not call parallel_for itself.
   void parallel_for(size_t n, const std::function<void(size_t, size_t)>& fn);
 
   // The process-wide pool, sized to the hardware (or HALO_NUM_THREADS).
@@ -31,6 +32,7 @@ class ThreadPool {
   void worker_loop(size_t index);
 
   std::vector<std::thread> workers_;
+  std::mutex call_mutex_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable done_;

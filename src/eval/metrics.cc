@@ -32,13 +32,20 @@ ChoiceOutcome score_multiple_choice(const Doc& doc, std::span<const runtime::Con
                                     Precision precision) {
   HALO_CHECK(scores.size() == doc.choices.size(), "model returned {} scores for {} choices", scores.size(),
              doc.choices.size());
+  std::vector<double> loglikelihoods;
+  for (const auto& score : scores) loglikelihoods.push_back(loglikelihood(score, precision));
+  return choose(doc, std::move(loglikelihoods));
+}
+
+ChoiceOutcome choose(const Doc& doc, std::vector<double> loglikelihoods) {
+  HALO_CHECK(loglikelihoods.size() == doc.choices.size(), "{} log-likelihoods for {} choices",
+             loglikelihoods.size(), doc.choices.size());
   ChoiceOutcome out;
+  out.loglikelihoods = std::move(loglikelihoods);
   std::vector<double> normalized;
-  for (size_t i = 0; i < scores.size(); ++i) {
-    double ll = loglikelihood(scores[i], precision);
-    out.loglikelihoods.push_back(ll);
+  for (size_t i = 0; i < out.loglikelihoods.size(); ++i) {
     // Python len of the choice (code points, no delimiter); float64 division as numpy does.
-    normalized.push_back(ll / double(py::len(doc.choices[i])));
+    normalized.push_back(out.loglikelihoods[i] / double(py::len(doc.choices[i])));
   }
   out.prediction = argmax(out.loglikelihoods);
   out.prediction_norm = argmax(normalized);

@@ -32,6 +32,8 @@ struct ChoiceOutcome {
 
 ChoiceOutcome score_multiple_choice(const Doc& doc, std::span<const runtime::ContinuationScore> scores,
                                     Precision precision);
+// The same from the choices' log-likelihoods (one per choice of `doc`).
+ChoiceOutcome choose(const Doc& doc, std::vector<double> loglikelihoods);
 
 struct Aggregate {
   double value = 0;

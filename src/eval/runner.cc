@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -22,111 +24,72 @@ void write_sample(const RunOptions& options, const nlohmann::json& line) {
   if (options.samples) *options.samples << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }
 
-// Per-document metric values, one vector per metric of the task.
-using MetricColumns = std::vector<std::vector<double>>;
-
 double multiple_choice_metric(const ChoiceOutcome& outcome, const std::string& name) {
   if (name == "acc") return outcome.acc;
   if (name == "acc_norm") return outcome.acc_norm;
   fail("multiple-choice tasks know the metrics acc and acc_norm, not '{}'", name);
 }
 
-MetricColumns run_multiple_choice(const PreparedTask& prepared, runtime::LanguageModel& model,
-                                  const RunOptions& options) {
+std::vector<std::vector<DocOutcome>> run_multiple_choice(const PreparedTask& prepared, const WorkBatch& batch,
+                                                         runtime::VariantSet& models, std::span<const size_t> which,
+                                                         const RunOptions& options) {
   const Task& task = *prepared.task;
-  const auto& docs = prepared.docs;
-  const auto& built = prepared.score_requests;
-  MetricColumns columns(task.metrics.size());
-  Progress progress(task.name, docs.size(), options.progress);
-  for (size_t begin = 0; begin < docs.size(); begin += options.score_batch) {
-    size_t end = std::min(docs.size(), begin + options.score_batch);
-    std::vector<runtime::ScoreRequest> batch;
-    for (size_t i = begin; i < end; ++i) batch.push_back(built[i].request);
-    auto scores = model.score(batch);
-    HALO_CHECK(scores.size() == batch.size(), "model returned {} results for {} score requests", scores.size(),
-               batch.size());
-    for (size_t i = begin; i < end; ++i) {
-      ChoiceOutcome outcome = score_multiple_choice(docs[i], scores[i - begin], options.precision);
-      for (size_t m = 0; m < task.metrics.size(); ++m) {
-        columns[m].push_back(multiple_choice_metric(outcome, task.metrics[m].name));
+  std::vector<runtime::ScoreRequest> requests;
+  for (size_t d = batch.begin; d < batch.end; ++d) requests.push_back(prepared.score_requests[d].request);
+  auto scores = models.score(which, requests);
+  HALO_CHECK(scores.size() == which.size(), "model returned {} variants for {}", scores.size(), which.size());
+  std::vector<std::vector<DocOutcome>> out(which.size());
+  for (size_t k = 0; k < which.size(); ++k) {
+    HALO_CHECK(scores[k].size() == requests.size(), "model returned {} results for {} score requests",
+               scores[k].size(), requests.size());
+    for (size_t d = batch.begin; d < batch.end; ++d) {
+      const auto& doc_scores = scores[k][d - batch.begin];
+      ChoiceOutcome choice = score_multiple_choice(prepared.docs[d], doc_scores, options.precision);
+      for (double ll : choice.loglikelihoods) {
+        if (!std::isfinite(ll)) {
+          fail("{}: {} document {}: a log-likelihood is {} (non-finite weights or activations?)",
+               models.describe(which[k]), task.name, d, ll);
+        }
       }
-      if (options.samples) {
-        std::vector<size_t> continuation_tokens;
-        for (const auto& c : built[i].request.continuations) continuation_tokens.push_back(c.size());
-        write_sample(options, {{"task", task.name},
-                               {"doc_id", i},
-                               {"context", built[i].context},
-                               {"continuations", built[i].continuations},
-                               {"context_tokens", built[i].request.context.size()},
-                               {"continuation_tokens", continuation_tokens},
-                               {"loglikelihoods", outcome.loglikelihoods},
-                               {"gold", docs[i].gold},
-                               {"prediction", outcome.prediction},
-                               {"prediction_norm", outcome.prediction_norm},
-                               {"acc", outcome.acc},
-                               {"acc_norm", outcome.acc_norm}});
-      }
+      DocOutcome& outcome = out[k].emplace_back();
+      for (const MetricSpec& metric : task.metrics) outcome.values.push_back(multiple_choice_metric(choice, metric.name));
+      outcome.loglikelihoods = std::move(choice.loglikelihoods);
+      for (const auto& s : doc_scores) outcome.greedy.push_back(s.is_greedy);
     }
-    progress.advance(end - begin);
   }
-  progress.finish();
-  return columns;
+  return out;
 }
 
-MetricColumns run_generation(const PreparedTask& prepared, runtime::LanguageModel& model,
-                             const RunOptions& options) {
+std::vector<std::vector<DocOutcome>> run_generation(const PreparedTask& prepared, const WorkBatch& batch,
+                                                    runtime::VariantSet& models, std::span<const size_t> which,
+                                                    const RunOptions& options) {
   const Task& task = *prepared.task;
-  const auto& docs = prepared.docs;
   const StopStrings& stops = *prepared.stops;
-  MetricColumns columns(task.metrics.size());
-  Progress progress(task.name, docs.size(), options.progress);
-  // Batches as large as the limits allow: decoding a step costs about the same host-side work for
-  // 1 or 64 sequences, so fewer, larger batches are faster (docs/PERFORMANCE.md).
-  auto batch_end = [&](size_t begin) {
-    size_t end = begin;
-    int64_t tokens = 0;
-    do {
-      tokens += int64_t(prepared.prompts[end].size()) + prepared.max_new_tokens;
-      ++end;
-    } while (end < docs.size() && end - begin < options.generate_batch &&
-             tokens + int64_t(prepared.prompts[end].size()) + prepared.max_new_tokens <=
-                 options.generate_batch_tokens);
-    return end;
-  };
-  for (size_t begin = 0, end = 0; begin < docs.size(); begin = end) {
-    end = batch_end(begin);
-    std::vector<runtime::GenerateRequest> batch;
-    for (size_t i = begin; i < end; ++i) {
-      runtime::GenerateRequest request;
-      request.prompt = prepared.prompts[i];
-      request.max_new_tokens = prepared.max_new_tokens;
-      request.stop_token_ids = options.stop_token_ids;
-      request.should_stop = [&stops](std::span<const int32_t> generated) { return stops.should_stop(generated); };
-      batch.push_back(std::move(request));
-    }
-    auto generated = model.generate(batch);
-    HALO_CHECK(generated.size() == batch.size(), "model returned {} results for {} generation requests",
-               generated.size(), batch.size());
-    for (size_t i = begin; i < end; ++i) {
-      std::string output = stops.output_text(generated[i - begin]);
-      std::vector<double> values = task.score_generation(docs[i], output);
-      nlohmann::json line = {{"task", task.name},
-                             {"doc_id", i},
-                             {"context", docs[i].context},
-                             {"prompt_tokens", prepared.prompts[i].size()},
-                             {"generated_tokens", generated[i - begin].size()},
-                             {"output", output},
-                             {"answers", docs[i].answers}};
-      for (size_t m = 0; m < task.metrics.size(); ++m) {
-        columns[m].push_back(values.at(m));
-        line[task.metrics[m].name] = values[m];
-      }
-      write_sample(options, line);
-    }
-    progress.advance(end - begin);
+  std::vector<runtime::GenerateRequest> requests;
+  for (size_t d = batch.begin; d < batch.end; ++d) {
+    runtime::GenerateRequest request;
+    request.prompt = prepared.prompts[d];
+    request.max_new_tokens = prepared.max_new_tokens;
+    request.stop_token_ids = options.stop_token_ids;
+    request.should_stop = [&stops](std::span<const int32_t> generated) { return stops.should_stop(generated); };
+    requests.push_back(std::move(request));
   }
-  progress.finish();
-  return columns;
+  auto generated = models.generate(which, requests);
+  HALO_CHECK(generated.size() == which.size(), "model returned {} variants for {}", generated.size(), which.size());
+  std::vector<std::vector<DocOutcome>> out(which.size());
+  for (size_t k = 0; k < which.size(); ++k) {
+    HALO_CHECK(generated[k].size() == requests.size(), "model returned {} results for {} generation requests",
+               generated[k].size(), requests.size());
+    for (size_t d = batch.begin; d < batch.end; ++d) {
+      DocOutcome& outcome = out[k].emplace_back();
+      outcome.output = stops.output_text(generated[k][d - batch.begin]);
+      outcome.generated_tokens = generated[k][d - batch.begin].size();
+      outcome.values = task.score_generation(prepared.docs[d], outcome.output);
+      HALO_CHECK(outcome.values.size() == task.metrics.size(), "{}: {} metric values for {} metrics", task.name,
+                 outcome.values.size(), task.metrics.size());
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -174,35 +137,143 @@ PreparedEval prepare_eval(std::span<const Task* const> tasks, const Codec& codec
   return prepared;
 }
 
-EvalResults run_prepared(const PreparedEval& prepared, runtime::LanguageModel& model, const RunOptions& options) {
-  auto run_start = std::chrono::steady_clock::now();
+void bound_generation_batches(RunOptions& options, int64_t kept_bytes_per_token, int64_t budget) {
+  HALO_CHECK(budget > 0, "--prefix-memory must be positive");
+  if (kept_bytes_per_token <= 0) return;
+  // At least one maximal request always fits: a batch takes one prompt whatever its size.
+  options.generate_batch_tokens = std::min(options.generate_batch_tokens, std::max<int64_t>(1, budget / kept_bytes_per_token));
+}
+
+std::vector<WorkBatch> plan_batches(const PreparedEval& prepared, const RunOptions& options) {
+  std::vector<WorkBatch> batches;
+  HALO_CHECK(options.score_batch > 0 && options.generate_batch > 0, "internal: empty batch sizes");
+  for (size_t t = 0; t < prepared.tasks.size(); ++t) {
+    const PreparedTask& p = prepared.tasks[t];
+    const size_t n = p.docs.size();
+    size_t index = 0;
+    for (size_t begin = 0, end = 0; begin < n; begin = end, ++index) {
+      if (p.task->output_type == OutputType::multiple_choice) {
+        end = std::min(n, begin + options.score_batch);
+      } else {
+        // As many prompts as the limits allow: decoding a step costs about the same host-side work
+        // for 1 or 64 sequences, so fewer, larger batches are faster (docs/PERFORMANCE.md).
+        end = begin;
+        int64_t tokens = 0;
+        do {
+          tokens += int64_t(p.prompts[end].size()) + p.max_new_tokens;
+          ++end;
+        } while (end < n && end - begin < options.generate_batch &&
+                 tokens + int64_t(p.prompts[end].size()) + p.max_new_tokens <= options.generate_batch_tokens);
+      }
+      batches.push_back({t, index, begin, end});
+    }
+  }
+  return batches;
+}
+
+std::vector<std::vector<DocOutcome>> run_batch(const PreparedEval& prepared, const WorkBatch& batch,
+                                               runtime::VariantSet& models, std::span<const size_t> which,
+                                               const RunOptions& options) {
+  const PreparedTask& p = prepared.tasks.at(batch.task);
+  HALO_CHECK(batch.begin <= batch.end && batch.end <= p.docs.size(), "internal: batch [{}, {}) of {} documents",
+             batch.begin, batch.end, p.docs.size());
+  return p.task->output_type == OutputType::multiple_choice ? run_multiple_choice(p, batch, models, which, options)
+                                                            : run_generation(p, batch, models, which, options);
+}
+
+EvalResults aggregate_outcomes(const PreparedEval& prepared, const std::vector<std::vector<DocOutcome>>& outcomes,
+                               const std::string& model_description, const RunOptions& options,
+                               std::span<const double> task_seconds, double seconds) {
+  HALO_CHECK(outcomes.size() == prepared.tasks.size(), "internal: outcomes of {} tasks for {}", outcomes.size(),
+             prepared.tasks.size());
   EvalResults results;
-  results.model_description = model.describe();
+  results.model_description = model_description;
   results.precision = options.precision == Precision::bf16 ? "bf16" : "fp32";
   results.limit = prepared.limit;
-  for (const PreparedTask& p : prepared.tasks) {
-    auto task_start = std::chrono::steady_clock::now();
+  for (size_t t = 0; t < prepared.tasks.size(); ++t) {
+    const PreparedTask& p = prepared.tasks[t];
     const Task& task = *p.task;
-    MetricColumns columns = task.output_type == OutputType::multiple_choice
-                                ? run_multiple_choice(p, model, options)
-                                : run_generation(p, model, options);
+    HALO_CHECK(outcomes[t].size() == p.docs.size(), "internal: {} outcomes for {} {} documents", outcomes[t].size(),
+               p.docs.size(), task.name);
     TaskResult result;
     result.name = task.name;
     result.version = task.version;
     result.num_samples = p.docs.size();
     for (size_t m = 0; m < task.metrics.size(); ++m) {
-      Aggregate agg = aggregate_mean(columns[m], task.metrics[m].has_stderr);
+      std::vector<double> column;
+      column.reserve(outcomes[t].size());
+      for (const DocOutcome& o : outcomes[t]) column.push_back(o.values.at(m));
+      Aggregate agg = aggregate_mean(column, task.metrics[m].has_stderr);
       result.metrics.push_back({task.metrics[m].name, agg.value, agg.stderr_value, true});
     }
-    result.seconds = seconds_since(task_start);
+    result.seconds = t < task_seconds.size() ? task_seconds[t] : 0;
     results.tasks.push_back(std::move(result));
   }
   InputHash hash(prepared.input_hash);
   hash.add(results.model_description);
   results.input_hash = hash.value();
   results.prepare_seconds = prepared.seconds;
-  results.seconds = seconds_since(run_start);
+  results.seconds = seconds;
   return results;
+}
+
+nlohmann::json sample_json(const PreparedTask& prepared, size_t doc, const DocOutcome& outcome) {
+  const Task& task = *prepared.task;
+  if (task.output_type == OutputType::multiple_choice) {
+    const BuiltScoreRequest& built = prepared.score_requests.at(doc);
+    ChoiceOutcome choice = choose(prepared.docs[doc], outcome.loglikelihoods);
+    std::vector<size_t> continuation_tokens;
+    for (const auto& c : built.request.continuations) continuation_tokens.push_back(c.size());
+    return {{"task", task.name},
+            {"doc_id", doc},
+            {"context", built.context},
+            {"continuations", built.continuations},
+            {"context_tokens", built.request.context.size()},
+            {"continuation_tokens", continuation_tokens},
+            {"loglikelihoods", choice.loglikelihoods},
+            {"gold", prepared.docs[doc].gold},
+            {"prediction", choice.prediction},
+            {"prediction_norm", choice.prediction_norm},
+            {"acc", choice.acc},
+            {"acc_norm", choice.acc_norm}};
+  }
+  nlohmann::json line = {{"task", task.name},
+                         {"doc_id", doc},
+                         {"context", prepared.docs[doc].context},
+                         {"prompt_tokens", prepared.prompts.at(doc).size()},
+                         {"generated_tokens", outcome.generated_tokens},
+                         {"output", outcome.output},
+                         {"answers", prepared.docs[doc].answers}};
+  for (size_t m = 0; m < task.metrics.size(); ++m) line[task.metrics[m].name] = outcome.values.at(m);
+  return line;
+}
+
+EvalResults run_prepared(const PreparedEval& prepared, runtime::LanguageModel& model, const RunOptions& options) {
+  const auto run_start = std::chrono::steady_clock::now();
+  runtime::SingleVariantSet models(model);
+  const size_t which[] = {0};
+  std::vector<std::vector<DocOutcome>> outcomes(prepared.tasks.size());
+  std::vector<double> task_seconds(prepared.tasks.size(), 0.0);
+  std::optional<Progress> progress;
+  size_t progress_task = prepared.tasks.size();
+  for (const WorkBatch& batch : plan_batches(prepared, options)) {
+    const PreparedTask& p = prepared.tasks[batch.task];
+    if (batch.task != progress_task) {
+      if (progress) progress->finish();
+      progress.emplace(p.task->name, p.docs.size(), options.progress);
+      progress_task = batch.task;
+    }
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<DocOutcome> done = std::move(run_batch(prepared, batch, models, which, options)[0]);
+    task_seconds[batch.task] += seconds_since(start);
+    for (size_t d = 0; d < done.size(); ++d) {
+      write_sample(options, sample_json(p, batch.begin + d, done[d]));
+      outcomes[batch.task].push_back(std::move(done[d]));
+    }
+    progress->advance(batch.end - batch.begin);
+  }
+  if (progress) progress->finish();
+  return aggregate_outcomes(prepared, outcomes, model.describe(), options, task_seconds, seconds_since(run_start));
 }
 
 EvalResults run_eval(std::span<const Task* const> tasks, runtime::LanguageModel& model, const Codec& codec,

@@ -1,6 +1,8 @@
-// Runs tasks on a LanguageModel: load documents, build the token requests, execute them in batches,
-// score, aggregate. Shared by `halo eval` and the sweep, which prepares the requests once and runs
-// them on every variant.
+// Runs tasks on a model: load documents, build the token requests (prepare_eval), cut them into
+// batches (plan_batches), run a batch on one or several variants (run_batch: per-document
+// outcomes), and aggregate the outcomes into lm-eval's numbers (aggregate_outcomes). `halo eval`
+// does all of it for one variant (run_prepared); the sweep prepares once and runs every batch for
+// all its variants at once, keeping the outcomes in its journal.
 #pragma once
 
 #include <cstddef>
@@ -11,6 +13,8 @@
 #include <span>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "eval/codec.h"
 #include "eval/metrics.h"
@@ -62,6 +66,50 @@ struct PreparedEval {
 // strings decode with it).
 PreparedEval prepare_eval(std::span<const Task* const> tasks, const Codec& codec, const RunOptions& options);
 
+// Default bound of what layer-prefix reuse keeps per generation batch (docs/sweep.md).
+inline constexpr int64_t kDefaultPrefixMemory = int64_t(24) << 30;
+
+// Sets options.generate_batch_tokens to the longest generation batch whose kept state
+// (runtime::kept_bytes_per_prompt_token per token) fits in `budget` bytes, never above today's
+// value. `halo eval` and the sweep both call it, so they cut the same batches.
+void bound_generation_batches(RunOptions& options, int64_t kept_bytes_per_token, int64_t budget);
+
+// One unit of work: documents [begin, end) of prepared.tasks[task]. The plan depends only on the
+// prepared requests and the batch options, so a resumed, sharded or multi-worker run cuts exactly
+// the same batches (and so gets the same numbers).
+struct WorkBatch {
+  size_t task = 0;
+  size_t index = 0;  // position in the task's batches
+  size_t begin = 0, end = 0;
+};
+std::vector<WorkBatch> plan_batches(const PreparedEval& prepared, const RunOptions& options);
+
+// What one variant did on one document: enough to rebuild the task's metrics, lm-eval's per-sample
+// record, and resampled aggregates (bootstrap).
+struct DocOutcome {
+  std::vector<double> values;          // one per metric of the task, in table order
+  std::vector<double> loglikelihoods;  // multiple choice: per choice, under the run's precision
+  std::vector<bool> greedy;            // multiple choice: per choice, every token was the argmax
+  std::string output;                  // generation: the text after the stop-string cut
+  size_t generated_tokens = 0;         // generation
+};
+
+// Runs `batch` on the variants `which` of `models`: outcomes[k][d] is variant which[k] on document
+// batch.begin + d. A non-finite log-likelihood is an error naming the variant, task and document.
+std::vector<std::vector<DocOutcome>> run_batch(const PreparedEval& prepared, const WorkBatch& batch,
+                                               runtime::VariantSet& models, std::span<const size_t> which,
+                                               const RunOptions& options);
+
+// lm-eval's aggregates from every document's outcome (outcomes[t][doc] for prepared.tasks[t]).
+// `task_seconds` (optional, per task) and `seconds` only fill the timing fields.
+EvalResults aggregate_outcomes(const PreparedEval& prepared, const std::vector<std::vector<DocOutcome>>& outcomes,
+                               const std::string& model_description, const RunOptions& options,
+                               std::span<const double> task_seconds = {}, double seconds = 0);
+
+// One --log-samples line for a document's outcome.
+nlohmann::json sample_json(const PreparedTask& task, size_t doc, const DocOutcome& outcome);
+
+// Every batch on one model, progress bars and --log-samples included, then the aggregates.
 EvalResults run_prepared(const PreparedEval& prepared, runtime::LanguageModel& model, const RunOptions& options);
 
 // prepare_eval then run_prepared. Results come back in alphabetical task order, as lm-eval prints them.

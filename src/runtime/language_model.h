@@ -54,6 +54,8 @@ class LanguageModel {
 class VariantSet {
  public:
   virtual ~VariantSet() = default;
+  // Called by a thread other than the creator before it uses the set (sweep workers).
+  virtual void bind_to_current_thread() {}
   virtual size_t size() const = 0;
   virtual std::string describe(size_t variant) const = 0;
   virtual std::vector<std::vector<std::vector<ContinuationScore>>> score(std::span<const size_t> which,

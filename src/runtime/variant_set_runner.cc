@@ -72,6 +72,11 @@ class KeptResiduals {
 
 }  // namespace
 
+int64_t kept_bytes_per_prompt_token(const io::ModelConfig& config, int64_t activation_bytes) {
+  const int64_t kv = int64_t(config.num_kv_heads) * config.head_dim;
+  return activation_bytes * int64_t(config.num_layers) * (config.hidden_size + 2 * 2 * kv);
+}
+
 VariantSetRunner::VariantSetRunner(backend::Backend& backend, const model::Model& model,
                                    std::vector<model::Variant> variants)
     : backend_(backend), model_(model), variants_(std::move(variants)) {

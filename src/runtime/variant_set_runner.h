@@ -23,10 +23,16 @@
 
 namespace halo::runtime {
 
+// Bytes kept per prompt token of a generation batch when every layer is some variant's first
+// converted layer (a full sweep, the worst case): the residual stream at each layer's input plus
+// the base pass's and one variant's KV caches of every layer.
+int64_t kept_bytes_per_prompt_token(const io::ModelConfig& config, int64_t activation_bytes);
+
 class VariantSetRunner final : public VariantSet {
  public:
   VariantSetRunner(backend::Backend& backend, const model::Model& model, std::vector<model::Variant> variants);
 
+  void bind_to_current_thread() override { backend_.bind_to_current_thread(); }
   size_t size() const override { return variants_.size(); }
   std::string describe(size_t variant) const override;
   std::vector<std::vector<std::vector<ContinuationScore>>> score(std::span<const size_t> which,

@@ -1,19 +1,29 @@
-// Runs a sweep plan: every variant of this shard is evaluated on the requested suites and its
-// files are written in the reference layout. Finished variants (results.json present with the same
-// input fingerprint and suites) are skipped, so a killed sweep restarted with the same command
-// redoes at most the variant that was running. A variant that fails gets error.log and the sweep
-// goes on.
+// Runs a sweep plan with layer-prefix reuse: work is cut into batches of requests (eval's plan),
+// and each batch runs once for every variant that still needs it, the original model's layers
+// below each variant's first converted layer computed once (runtime/variant_set_runner.h).
+// Several workers (one per device) take batches from one queue.
+//
+// What survives a kill: every batch's per-document outcomes are appended to each variant's
+// journal (outcomes.jsonl, fsync'd) as soon as the batch is done, so a restart with the same inputs
+// redoes at most the batches that were running. A variant's suite log is written (atomically) as
+// soon as its last batch of that suite is in, and results.json — written last, with the input
+// fingerprint and a hash of every file of the variant — marks it finished. Each variant folder is
+// locked while a sweep writes it. A variant that fails gets error.log and the others go on.
 #pragma once
 
 #include <filesystem>
-#include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "eval/runner.h"
 #include "runtime/language_model.h"
 #include "sweep/sweep_plan.h"
+
+namespace halo {
+class FileLock;
+}
 
 namespace halo::sweep {
 
@@ -41,17 +51,30 @@ struct SweepOptions {
   std::string summary_name = "summary.txt";
 };
 
-// Makes the LanguageModel for one variant (the weights stay loaded; only the plan changes).
-using ModelFactory = std::function<std::unique_ptr<runtime::LanguageModel>(const model::Variant&)>;
-
 struct SweepOutcome {
   int ran = 0, skipped = 0, failed = 0;
 };
 
-SweepOutcome run_sweep(const std::vector<SweepVariant>& variants, const SweepOptions& options,
-                       const ModelFactory& make_model);
+// The locks on the variant folders of a plan (ROOT/…/.halo-sweep.lock), taken before any heavy work
+// so a second sweep on the same root stops at once; held until destroyed.
+class VariantLocks {
+ public:
+  VariantLocks(const std::filesystem::path& root, const std::vector<SweepVariant>& variants);
+  ~VariantLocks();
+  VariantLocks(VariantLocks&&) noexcept;
 
-// True when `dir` holds a finished variant for these suites and this fingerprint.
+ private:
+  std::vector<std::unique_ptr<FileLock>> locks_;
+};
+
+// `workers` each hold the plan's variants in plan order (index i = variants[i]); one thread runs
+// each. Every worker computes the same numbers, so which one takes a batch does not matter. The
+// caller holds the folders' locks.
+SweepOutcome run_sweep(const std::vector<SweepVariant>& variants, const SweepOptions& options,
+                       std::span<runtime::VariantSet* const> workers, const VariantLocks& locks);
+
+// True when `dir` holds a finished variant for these suites and this fingerprint, every file as
+// results.json recorded it.
 bool variant_complete(const std::filesystem::path& dir, const std::vector<Suite>& suites,
                       const std::string& fingerprint);
 

@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "base/atomic_file.h"
+#include "base/file_lock.h"
 #include "run_command.h"
 #include "tiny_checkpoint.h"
 
@@ -92,7 +94,7 @@ TEST_F(SweepCli, WritesReferenceLayoutThatRankReads) {
   EXPECT_NE(read_file(root / "original/commonsense_eval.log").find("|hellaswag    |      1|none  |     0|acc     |↑  |"),
             std::string::npos);
   EXPECT_EQ(count(read_file(root / "summary.txt"), " done "), 4u) << read_file(root / "summary.txt");
-  EXPECT_EQ(count(r.err, "left, ETA"), 4u) << r.err;  // one progress line per variant
+  EXPECT_EQ(count(r.err, ": done ("), 4u) << r.err;  // one line per finished variant
 
   CommandResult rank = halo({"rank", "--root", root.string(), "--model", "tiny-lightning", "--select", "1",
                              "--out", (dir / "rank").string()});
@@ -116,12 +118,18 @@ TEST_F(SweepCli, WritesReferenceLayoutThatRankReads) {
   EXPECT_EQ(count(other.err, "already complete"), 0u) << other.err;
 }
 
-// kill -9 at several moments: a restart finishes the sweep and redoes only what was unfinished.
+// kill -9 at several moments: a restart takes back every batch the journals hold (so at most the
+// batch that was running is lost), finishes the sweep, and ends with the tables of an uninterrupted
+// run, byte for byte.
 TEST_F(SweepCli, SurvivesKillNineAndResumes) {
   const auto start = std::chrono::steady_clock::now();
   ASSERT_EQ(halo(sweep_args()).exit_code, 0);
   const auto full = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-  // Early (loading or the first variant), middle, and late in the run.
+  std::map<std::string, std::string> clean;
+  for (const auto& d : variant_dirs()) {
+    for (const char* f : {"commonsense_eval.log", "retrieval_eval.log"}) clean[(d / f).string()] = read_file(d / f);
+  }
+  // Early (loading or the first batches), middle, and late in the run.
   for (double fraction : {0.15, 0.5, 0.85}) {
     const auto delay = std::chrono::milliseconds(int64_t(double(full.count()) * fraction));
     std::filesystem::remove_all(root);
@@ -141,16 +149,33 @@ TEST_F(SweepCli, SurvivesKillNineAndResumes) {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
     const int finished_before = complete_variants();
+    // Batches journaled before the kill: one line each after the header (a torn last line aside).
+    size_t journaled = 0;
+    for (const auto& d : variant_dirs()) {
+      if (complete_variants() == 4 || !std::filesystem::exists(d / "outcomes.jsonl")) continue;
+      if (std::filesystem::exists(d / "results.json")) continue;
+      std::string text = read_file(d / "outcomes.jsonl");
+      size_t lines = count(text, "\n");
+      if (lines > 1) journaled += lines - 1;
+    }
     CommandResult r = halo(sweep_args());
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(int(count(r.err, "already complete, skipped")), finished_before) << "killed at " << fraction << "\n" << r.err;
+    size_t taken = 0;
+    for (size_t at = r.err.find(" batch(es) taken back"); at != std::string::npos;
+         at = r.err.find(" batch(es) taken back", at + 1)) {
+      size_t begin = r.err.rfind(": ", at) + 2;
+      taken += std::stoul(r.err.substr(begin, at - begin));
+    }
+    EXPECT_EQ(taken, journaled) << r.err;
     EXPECT_EQ(complete_variants(), 4);
+    for (const auto& [path, text] : clean) EXPECT_EQ(read_file(path), text) << path << " killed at " << fraction;
     // No temporary files are left anywhere that a reader could mistake for results.
     for (const auto& d : variant_dirs()) {
       for (const auto& e : std::filesystem::directory_iterator(d)) {
         std::string name = e.path().filename().string();
         EXPECT_TRUE(name == "commonsense_eval.log" || name == "retrieval_eval.log" || name == "results.json" ||
-                    name.rfind(".", 0) == 0)
+                    name == "outcomes.jsonl" || name.rfind(".", 0) == 0)
             << name;
       }
     }
@@ -217,9 +242,75 @@ TEST_F(SweepCli, BadFlags) {
   expect_error(sweep_args({"--shard", "2/2"}), "--shard");
   expect_error(sweep_args({"--layers", "3"}), "--layers: index 3 out of range");
   expect_error(sweep_args({"--tasks", "hellaswag"}), "not a sweep suite");
-  expect_error(sweep_args({"--convert", "1"}), "use --layers");
+  expect_error(sweep_args({"--convert", "1"}), "--convert");  // sweep converts one layer at a time: --layers
   expect_error({"sweep", "--model", (dir / "model").string(), "--data", data.string(), "--out", root.string()},
                "needs --rnn");
+}
+
+// Layer-prefix reuse changes how the work is scheduled, not the numbers: on CPU in fp32 the sweep's
+// tables equal `halo eval` of each variant alone, byte for byte, on the trained golden model (every
+// layer, every task at --limit), with one worker or two.
+class SweepEquivalence : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = testing::fresh_temp_dir("sweep_equivalence");
+    const auto golden = std::filesystem::path(HALO_TEST_DATA) / "golden_trained";
+    std::filesystem::copy(golden / "models/qwen3_bytes_trained", dir / "model");
+    for (const char* file : {"tokenizer.json", "tokenizer_config.json"}) {
+      std::filesystem::copy_file(kTinyTokenizer / file, dir / "model" / file);
+    }
+    run = golden / "runs/stage1_bytes_trained";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir); }
+
+  CommandResult halo(const std::vector<std::string>& args) { return testing::run_command(HALO_BINARY, args); }
+  std::vector<std::string> sweep_args(const std::filesystem::path& out, const std::string& device) {
+    return {"sweep", "--model", (dir / "model").string(), "--rnn", run.string(), "--model-name", "g",
+            "--data", kData.string(), "--limit", "3", "--precision", "fp32", "--device", device,
+            "--out", out.string()};
+  }
+  // A log without its first line (the header names the model arguments, which differ by command).
+  static std::string table(const std::string& log) { return log.substr(log.find('\n') + 1); }
+
+  std::filesystem::path dir, run;
+};
+
+TEST_F(SweepEquivalence, SweepTablesEqualEachVariantEvaluatedAlone) {
+  CommandResult sweep = halo(sweep_args(dir / "one", "cpu"));
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.err;
+  CommandResult two = halo(sweep_args(dir / "two", "cpu,cpu"));
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  EXPECT_NE(two.err.find("on 2 worker(s)"), std::string::npos) << two.err;
+  for (int layer = -1; layer < 4; ++layer) {
+    const std::string variant = layer < 0 ? "original" : fmt::format("g/layer{}", layer);
+    for (const char* suite : {"commonsense", "retrieval"}) {
+      std::vector<std::string> args{"eval", "--model", (dir / "model").string(), "--data", kData.string(),
+                                    "--limit", "3", "--precision", "fp32", "--tasks", suite};
+      if (layer >= 0) {
+        for (std::string a : {std::string("--rnn"), run.string(), std::string("--convert"), std::to_string(layer)}) {
+          args.push_back(a);
+        }
+      }
+      CommandResult alone = halo(args);
+      ASSERT_EQ(alone.exit_code, 0) << alone.err;
+      const std::string log = std::string(suite) + "_eval.log";
+      EXPECT_EQ(table(read_file(dir / "one" / variant / log)), table(alone.out)) << variant << " " << suite;
+      EXPECT_EQ(read_file(dir / "two" / variant / log), read_file(dir / "one" / variant / log)) << variant;
+    }
+  }
+}
+
+// Each variant folder is locked while a sweep writes it: a second sweep on the same root stops at
+// once with a message that says why, and writes nothing.
+TEST_F(SweepEquivalence, SecondSweepOnALockedRootStops) {
+  const auto out = dir / "root";
+  std::filesystem::create_directories(out / "g/layer2");
+  FileLock held(out / "g/layer2/.halo-sweep.lock", "a test");
+  CommandResult r = halo(sweep_args(out, "cpu"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("another halo process is writing"), std::string::npos) << r.err;
+  EXPECT_EQ(count(r.err, "\n"), 1u) << r.err;  // before anything else
+  EXPECT_FALSE(std::filesystem::exists(out / "original/outcomes.jsonl"));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include "base/atomic_file.h"
 #include "base/error.h"
+#include "eval/variant_record.h"
 #include "sweep/input_fingerprint.h"
 #include "sweep/sweep_plan.h"
 #include "sweep/sweep_runner.h"
@@ -54,18 +55,38 @@ TEST(InputFingerprint, SeesContentChangesInsideWeights) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(VariantComplete, NeedsResultsWithSameFingerprintAndLogs) {
+// A variant is complete only with its record (results.json) of the same fingerprint, naming every
+// suite, and every file of the folder exactly as the record's digests say: a log replaced by one of
+// another run (two sweeps on one root) makes it incomplete again.
+TEST(VariantComplete, NeedsRecordWithSameFingerprintAndUnchangedFiles) {
   auto dir = testing::fresh_temp_dir("complete");
   auto suites = parse_suites("commonsense");
   EXPECT_FALSE(variant_complete(dir, suites, "abc"));
-  write_file_atomic(dir / "results.json", R"({"fingerprint":"abc","suites":{"commonsense":{}}})");
-  EXPECT_FALSE(variant_complete(dir, suites, "abc"));  // no log yet
   write_file_atomic(dir / "commonsense_eval.log", "table");
+  eval::VariantRecord record;
+  record.variant = "layer 1";
+  record.converted_layers = {1};
+  record.fingerprint = "abc";
+  record.suites["commonsense"] = nlohmann::json::object();
+  record.files["commonsense_eval.log"] = eval::file_digest(dir / "commonsense_eval.log");
+  write_file_atomic(dir / "results.json", eval::variant_record_text(record));
   EXPECT_TRUE(variant_complete(dir, suites, "abc"));
   EXPECT_FALSE(variant_complete(dir, suites, "abd"));
   EXPECT_FALSE(variant_complete(dir, parse_suites("commonsense,retrieval"), "abc"));
+  // The round trip keeps every field.
+  auto back = eval::read_variant_record(dir);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->variant, "layer 1");
+  EXPECT_EQ(back->converted_layers, std::vector<int>{1});
+  EXPECT_EQ(back->files, record.files);
+  write_file_atomic(dir / "commonsense_eval.log", "another run's table");
+  EXPECT_FALSE(variant_complete(dir, suites, "abc"));
+  EXPECT_NE(eval::check_variant_files(dir, record).find("commonsense_eval.log"), std::string::npos);
+  std::filesystem::remove(dir / "commonsense_eval.log");
+  EXPECT_NE(eval::check_variant_files(dir, record).find("missing"), std::string::npos);
   write_file_atomic(dir / "results.json", "{corrupt");
   EXPECT_FALSE(variant_complete(dir, suites, "abc"));
+  EXPECT_FALSE(eval::read_variant_record(dir));
   std::filesystem::remove_all(dir);
 }
 

@@ -12,6 +12,7 @@ class CpuBackend final : public Backend {
   std::string name() const override { return "cpu"; }
 
   Tensor alloc(int64_t rows, int64_t cols) override;
+  DType activation_dtype() const override { return DType::f32; }
   Tensor upload(std::span<const float> values, int64_t rows, int64_t cols) override;
   std::vector<float> download(const Tensor& t) override;
   void copy(const Tensor& src, Tensor& dst) override;

@@ -24,8 +24,10 @@ class CudaBackend final : public Backend {
   ~CudaBackend() override;
 
   std::string name() const override;
+  void bind_to_current_thread() override;
 
   Tensor alloc(int64_t rows, int64_t cols) override;
+  DType activation_dtype() const override { return DType::bf16; }
   Tensor alloc_state(int64_t rows, int64_t cols) override;
   Tensor upload(std::span<const float> values, int64_t rows, int64_t cols) override;
   std::vector<float> download(const Tensor& t) override;
@@ -97,5 +99,7 @@ class CudaBackend final : public Backend {
 
 // make_backend's entry point (backend_factory.cc).
 std::unique_ptr<Backend> make_cuda_backend(int device);
+// cudaGetDeviceCount, 0 when there is no driver or no GPU.
+int cuda_device_count_or_zero();
 
 }  // namespace halo::backend

@@ -216,4 +216,15 @@ std::unique_ptr<Backend> make_cuda_backend(int device) {
   return std::make_unique<CudaBackend>(device);
 }
 
+int cuda_device_count_or_zero() {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  return count;
+}
+
+void CudaBackend::bind_to_current_thread() { cuda::check(cudaSetDevice(device_), "set device"); }
+
 }  // namespace halo::backend

@@ -1,4 +1,4 @@
-#include "apps/halo/eval_setup.h"
+#include "eval/eval_setup.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -6,7 +6,7 @@
 #include "base/error.h"
 #include "eval/generation_config.h"
 
-namespace halo::cli {
+namespace halo::eval {
 
 namespace {
 
@@ -26,11 +26,11 @@ EvalSetup make_eval_setup(const std::filesystem::path& model_dir, const io::Mode
   std::optional<int32_t> eos = setup.tokenizer->eos_id();
   HALO_CHECK(eos.has_value(), "{}: the tokenizer has no EOS token, which lm-eval always uses as a stop string",
              model_dir.string());
-  setup.codec = std::make_unique<eval::TokenizerCodec>(*setup.tokenizer);
+  setup.codec = std::make_unique<TokenizerCodec>(*setup.tokenizer);
   setup.options.eos_string = setup.tokenizer->decode(std::vector<int32_t>{*eos}, false);
   setup.options.prefix_token = setup.tokenizer->bos_id() ? setup.tokenizer->bos_id() : eos;
   const std::filesystem::path source = generation_config_source(model_dir);
-  const eval::GenerationConfig generation = eval::read_generation_config(source);
+  const GenerationConfig generation = read_generation_config(source);
   // The ids HF's generate() stops on: generation_config.json's eos_token_id (int or list), else
   // config.json's.
   setup.options.stop_token_ids = source.filename() == "generation_config.json" && generation.eos_token_ids
@@ -50,4 +50,4 @@ EvalSetup make_eval_setup(const std::filesystem::path& model_dir, const io::Mode
   return setup;
 }
 
-}  // namespace halo::cli
+}  // namespace halo::eval

@@ -12,15 +12,15 @@
 #include "io/model_config.h"
 #include "text/tokenizer.h"
 
-namespace halo::cli {
+namespace halo::eval {
 
 struct EvalSetup {
   std::unique_ptr<text::Tokenizer> tokenizer;
-  std::unique_ptr<eval::TokenizerCodec> codec;
-  eval::RunOptions options;  // data_dir/limit/precision left for the caller
+  std::unique_ptr<TokenizerCodec> codec;
+  RunOptions options;  // data_dir/limit/precision left for the caller
 };
 
 // Reads the tokenizer and generation config of `model_dir`; errors name the file.
 EvalSetup make_eval_setup(const std::filesystem::path& model_dir, const io::ModelConfig& config);
 
-}  // namespace halo::cli
+}  // namespace halo::eval

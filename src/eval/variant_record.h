@@ -1,0 +1,41 @@
+// results.json of a sweep variant: the "variant finished" mark. It records the input fingerprint of
+// the run that produced the variant and a digest of every file the variant's folder holds (the
+// logs and outcomes.jsonl), so a folder mixing files of two runs — two sweeps with different inputs
+// on one root, or a killed rerun with changed inputs — is recognised by the sweep (and not taken as
+// complete) and by `halo rank` (which refuses it). This module is the file's one reader and writer.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace halo::eval {
+
+inline constexpr const char* kVariantRecordFile = "results.json";
+
+struct VariantRecord {
+  std::string variant;                       // "original" / "layer 3"
+  std::vector<int> converted_layers;
+  std::string fingerprint;                   // the sweep's input fingerprint
+  std::map<std::string, std::string> files;  // file name in the folder → digest
+  nlohmann::json suites = nlohmann::json::object();  // suite name → eval results_json
+  double seconds = 0;                        // wall time of the sweep run that finished it
+};
+
+std::string variant_record_text(const VariantRecord& record);
+
+// The record in `dir`, or nullopt when there is none or it is not one (unparseable, another format).
+std::optional<VariantRecord> read_variant_record(const std::filesystem::path& dir);
+
+// 16 hex digits identifying a file's content.
+std::string file_digest(const std::filesystem::path& path);
+
+// What in `dir` does not match `record`: "" when every recorded file is there with its digest,
+// else a short reason naming the first file that differs.
+std::string check_variant_files(const std::filesystem::path& dir, const VariantRecord& record);
+
+}  // namespace halo::eval

@@ -212,6 +212,27 @@ TEST_F(SweepCli, ShardsShareOneRoot) {
   EXPECT_EQ(rank.exit_code, 0) << rank.err;
 }
 
+// The Slurm array script maps SLURM_ARRAY_TASK_ID/COUNT (set here by hand) onto --shard.
+TEST_F(SweepCli, SlurmArrayScriptRunsOneShardPerTask) {
+  const std::string script = std::string(HALO_SOURCE_DIR) + "/scripts/slurm-sweep.sh";
+  CommandResult unset = testing::run_command("/usr/bin/env", {"-u", "SLURM_ARRAY_TASK_ID", "bash", script});
+  EXPECT_EQ(unset.exit_code, 2);
+  EXPECT_NE(unset.err.find("Slurm array job"), std::string::npos) << unset.err;
+  for (const char* id : {"7", "8"}) {  // --array=7-8: tasks 7 and 8 are shards 0/2 and 1/2
+    std::vector<std::string> args{"SLURM_ARRAY_TASK_ID=" + std::string(id), "SLURM_ARRAY_TASK_MIN=7",
+                                  "SLURM_ARRAY_TASK_COUNT=2", std::string("HALO=") + HALO_BINARY, "bash", script};
+    for (const auto& a : sweep_args()) {
+      if (a != "sweep") args.push_back(a);
+    }
+    CommandResult r = testing::run_command("/usr/bin/env", args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find(std::string("in shard ") + (id[0] == '7' ? "0/2" : "1/2")), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(complete_variants(), 4);
+  EXPECT_TRUE(std::filesystem::exists(root / "summary-shard-0-of-2.txt"));
+  EXPECT_TRUE(std::filesystem::exists(root / "summary-shard-1-of-2.txt"));
+}
+
 TEST_F(SweepCli, DryRunListsWorkAndWritesNothing) {
   CommandResult r = halo(sweep_args({"--dry-run"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -1,0 +1,75 @@
+// The floors of libhalo are a rule the build checks: a file under src/<module>/ may include only
+// headers of its own floor or of the floors below it (docs/design.md, "Layout of the code").
+// base → io/text → model/backend → runtime → eval → sweep/select/probe → apps.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <string>
+
+#include <unistd.h>
+
+namespace {
+
+const std::map<std::string, int> kFloors = {
+    {"base", 1}, {"io", 2}, {"text", 2}, {"model", 3}, {"backend", 3}, {"runtime", 4},
+    {"eval", 5}, {"sweep", 6}, {"select", 6}, {"probe", 6}, {"apps", 7}};
+
+// Every `#include "module/..."` of every source file under src/, as (file, line, module).
+struct Include {
+  std::string file;
+  int line;
+  std::string from, to;
+};
+
+std::vector<Include> project_includes(const std::filesystem::path& src) {
+  std::vector<Include> out;
+  const std::regex include(R"re(^\s*#\s*include\s*"([a-z_]+)/)re");
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(src)) {
+    if (!entry.is_regular_file()) continue;
+    const std::string ext = entry.path().extension().string();
+    if (ext != ".h" && ext != ".cc" && ext != ".cu" && ext != ".cuh") continue;
+    const std::string from = std::filesystem::relative(entry.path(), src).begin()->string();
+    std::ifstream in(entry.path());
+    std::string text;
+    int line = 0;
+    while (std::getline(in, text)) {
+      ++line;
+      std::smatch m;
+      if (std::regex_search(text, m, include)) out.push_back({entry.path().string(), line, from, m[1]});
+    }
+  }
+  return out;
+}
+
+TEST(Floors, NoFloorIncludesAHigherOne) {
+  const std::filesystem::path src = std::filesystem::path(HALO_SOURCE_DIR) / "src";
+  auto includes = project_includes(src);
+  ASSERT_GT(includes.size(), 100u);  // the scan found the code
+  for (const Include& inc : includes) {
+    ASSERT_TRUE(kFloors.contains(inc.from)) << inc.file << ": module '" << inc.from << "' has no floor; add it";
+    ASSERT_TRUE(kFloors.contains(inc.to)) << inc.file << ":" << inc.line << ": includes unknown module '" << inc.to << "'";
+    EXPECT_LE(kFloors.at(inc.to), kFloors.at(inc.from))
+        << inc.file << ":" << inc.line << ": " << inc.from << " (floor " << kFloors.at(inc.from) << ") includes "
+        << inc.to << " (floor " << kFloors.at(inc.to) << ")";
+    // Modules of one upper floor stay apart: sweep, select and probe share files only through eval.
+    if (kFloors.at(inc.from) == 6 && kFloors.at(inc.to) == 6) {
+      EXPECT_EQ(inc.from, inc.to) << inc.file << ":" << inc.line << ": " << inc.from << " includes " << inc.to;
+    }
+  }
+}
+
+// The check itself: an upward include in a scratch tree is caught.
+TEST(Floors, CatchesAnUpwardInclude) {
+  const auto dir = std::filesystem::temp_directory_path() / ("halo_floors_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "base");
+  std::ofstream(dir / "base" / "x.h") << "#include \"eval/runner.h\"\n";
+  auto includes = project_includes(dir);
+  ASSERT_EQ(includes.size(), 1u);
+  EXPECT_GT(kFloors.at(includes[0].to), kFloors.at(includes[0].from));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace

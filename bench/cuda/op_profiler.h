@@ -98,6 +98,9 @@ class OpProfiler final : public backend::Backend {
   std::vector<int32_t> argmax(const backend::Tensor& l) override {
     return timed("argmax", [&] { return inner_.argmax(l); });
   }
+  std::vector<double> kl_divergence(const backend::Tensor& p, const backend::Tensor& q) override {
+    return timed("kl_divergence", [&] { return inner_.kl_divergence(p, q); });
+  }
 
   // "op  calls  ms  share" lines, largest first, then clears the totals.
   std::string report() {

@@ -95,6 +95,9 @@ class Backend {
                                                 std::span<const int32_t> targets) = 0;
   // Index of the first maximum of each logits row.
   virtual std::vector<int32_t> argmax(const Tensor& logits) = 0;
+  // KL(P‖Q) of each pair of logits rows (same shape), P = softmax(p_logits), Q = softmax(q_logits):
+  // Σ_v P(v) (log P(v) − log Q(v)), in double (the proxies of `halo probe`).
+  virtual std::vector<double> kl_divergence(const Tensor& p_logits, const Tensor& q_logits) = 0;
 };
 
 enum class DeviceKind { cpu, cuda };

@@ -21,6 +21,13 @@ Variant Variant::converting(int num_layers, const std::vector<int>& layers) {
   return v;
 }
 
+int Variant::first_converted() const {
+  for (size_t i = 0; i < converted.size(); ++i) {
+    if (converted[i]) return int(i);
+  }
+  return int(converted.size());
+}
+
 bool Variant::any_converted() const {
   for (bool c : converted) {
     if (c) return true;

@@ -16,6 +16,9 @@ struct Variant {
   static Variant converting(int num_layers, const std::vector<int>& layers);
 
   bool any_converted() const;
+  // The first converted layer; the number of layers for the original. The variant equals the
+  // original model below it, which is what layer-prefix reuse builds on.
+  int first_converted() const;
   std::vector<int> converted_layers() const;
   // "original" or "lightning at 3,5,6".
   std::string describe() const;

@@ -4,11 +4,11 @@
 
 #include <algorithm>
 #include <deque>
-#include <map>
 
 #include "base/error.h"
 #include "runtime/decoder.h"
 #include "runtime/greedy_decode.h"
+#include "runtime/kept_residuals.h"
 #include "runtime/sequence_state.h"
 #include "runtime/token_scoring.h"
 
@@ -30,46 +30,6 @@ int64_t request_tokens(const ScoreRequest& r) {
   return n;
 }
 
-int first_converted_layer(const model::Variant& variant) {
-  for (size_t i = 0; i < variant.converted.size(); ++i) {
-    if (variant.converted[i]) return int(i);
-  }
-  return int(variant.converted.size());
-}
-
-// The residual stream of one pass at the input of the layers some variant starts from.
-class KeptResiduals {
- public:
-  KeptResiduals(backend::Backend& backend, std::span<const int> layers) : backend_(backend) {
-    for (int layer : layers) kept_[layer];
-  }
-  // For Decoder::run_layers: copies x at every wanted layer's input.
-  LayerInputTap tap() {
-    return [this](int layer, const Tensor& x) {
-      auto it = kept_.find(layer);
-      if (it != kept_.end()) it->second = copy_of(x);
-    };
-  }
-  // The pass stopped before `layer`: x is the residual at its input (or the final residual when
-  // `layer` is the number of layers). Taken over, not copied.
-  void keep_end(int layer, Tensor x) {
-    auto it = kept_.find(layer);
-    if (it != kept_.end()) it->second = std::move(x);
-  }
-  const Tensor& at(int layer) const { return kept_.at(layer); }
-  // A private copy for a variant's own pass, which works in place.
-  Tensor copy_at(int layer) const { return copy_of(kept_.at(layer)); }
-
- private:
-  Tensor copy_of(const Tensor& x) const {
-    Tensor t = backend_.alloc(x.rows(), x.cols());
-    backend_.copy(x, t);
-    return t;
-  }
-  backend::Backend& backend_;
-  std::map<int, Tensor> kept_;
-};
-
 }  // namespace
 
 int64_t kept_bytes_per_prompt_token(const io::ModelConfig& config, int64_t activation_bytes) {
@@ -82,7 +42,7 @@ VariantSetRunner::VariantSetRunner(backend::Backend& backend, const model::Model
     : backend_(backend), model_(model), variants_(std::move(variants)) {
   for (const model::Variant& v : variants_) {
     model_.check_variant(v);
-    starts_.push_back(first_converted_layer(v));
+    starts_.push_back(v.first_converted());
   }
 }
 

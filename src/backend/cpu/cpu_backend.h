@@ -35,6 +35,7 @@ class CpuBackend final : public Backend {
   std::vector<TokenScore> score_targets(const Tensor& logits,
                                         std::span<const int32_t> targets) override;
   std::vector<int32_t> argmax(const Tensor& logits) override;
+  std::vector<double> kl_divergence(const Tensor& p_logits, const Tensor& q_logits) override;
 };
 
 // The two forms of lightning attention, exposed so tests can hold them against each other.

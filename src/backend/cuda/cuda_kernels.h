@@ -87,4 +87,7 @@ struct RowScore {
 void launch_score_rows(const void* logits, bool logits_f32, int64_t rows, int64_t vocab,
                        const int32_t* targets, RowScore* out);
 
+// KL(P‖Q) per pair of fp32 logits rows, P/Q their softmaxes, into out[row] (cuda_divergence.cu).
+void launch_kl_rows(const float* p_logits, const float* q_logits, int64_t rows, int64_t vocab, double* out);
+
 }  // namespace halo::backend::cuda

@@ -301,12 +301,14 @@ SweepResults load_sweep_file(const fs::path& path, Mode mode) {
   }
   SweepResults results{model, where, {}, {}};
   const auto& variants = j["variants"];
-  if (!variants.contains("original")) fail("{}: original: missing (variants.original)", where);
+  // Variants are named as their folders are in the reference layout.
+  const std::string original(eval::kOriginalFolder);
+  if (!variants.contains(original)) fail("{}: {}: missing (variants.{})", where, original, original);
 
   std::map<int, std::string> found;
   for (const auto& [name, value] : variants.items()) {
     if (!value.is_object()) fail("{}: variants.{}: expected an object", where, name);
-    if (name == "original") continue;
+    if (name == original) continue;
     int layer = eval::layer_of_folder(name, /*prefix_only=*/false);
     if (layer < 0) fail("{}: variants.{}: expected \"original\" or \"layer<L>\"", where, name);
     if (!found.emplace(layer, name).second) {
@@ -318,7 +320,7 @@ SweepResults load_sweep_file(const fs::path& path, Mode mode) {
       needs_commonsense(mode) || std::any_of(variants.begin(), variants.end(), [](const auto& v) {
         return v.contains(std::string(suite_name(Suite::commonsense)));
       });
-  results.original = variant_from_json(variants["original"], where, "original", "original",
+  results.original = variant_from_json(variants[original], where, original, original,
                                        results.has_commonsense, mode);
   for (const auto& [layer, name] : found) {
     results.layers.push_back(variant_from_json(variants[name], where, name, layer_label(layer),
@@ -340,7 +342,7 @@ std::string sweep_file_text(const SweepResults& results) {
     out += fmt::format("      \"retrieval\": {}\n", suite_line(v.retrieval));
     out += last ? "    }\n" : "    },\n";
   };
-  variant("original", results.original, results.layers.empty());
+  variant(std::string(eval::kOriginalFolder), results.original, results.layers.empty());
   for (std::size_t l = 0; l < results.layers.size(); ++l) {
     variant(eval::layer_folder(static_cast<int>(l)), results.layers[l], l + 1 == results.layers.size());
   }

@@ -96,6 +96,8 @@ TEST(Sweep8BShaped, RecordsWhichRowsEachAverageUsed) {
             nlohmann::json({"arc_challenge/acc_norm", "arc_easy/acc_norm", "hellaswag/acc_norm"}));
   EXPECT_EQ(rows.at("layer35").at("retrieval"), nlohmann::json(layer_rows));
   EXPECT_EQ(j.at("baselines").at("retrieval"), kRetrievalBaseline);
+  // The report says why the original's drops compare different rows.
+  EXPECT_NE(read_file(run.out_dir / "report.html").find("averages all 9 rows of that log"), std::string::npos);
 }
 
 // A copy of the fixture to break.

@@ -95,7 +95,9 @@ SweepAverages average_sweep(const SweepResults& results) {
     if (!results.has(s)) continue;
     const SuiteAverage original = suite_average(results.original.suite(s), s, results.original.label);
     std::vector<SuiteAverage> layers;
-    for (const VariantResults& v : results.layers) layers.push_back(suite_average(v.suite(s), s, v.label));
+    for (const VariantResults& v : results.layers) {
+      layers.push_back(suite_average(v.suite(s), s, v.label));
+    }
 
     const std::vector<std::string>& expected = layers_rows(layers, original);
     for (std::size_t l = 0; l < layers.size(); ++l) {

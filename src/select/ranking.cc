@@ -77,15 +77,18 @@ nlohmann::ordered_json ranking_json(const Ranking& r) {
   // The table rows behind each average ("task/metric", in summation order), per variant and suite.
   auto rows_of = [&](bool original) {
     J suites = J::object();
-    for (const auto& [name, rows] : {std::pair{Suite::commonsense, &a.cs_rows}, std::pair{Suite::retrieval, &a.rt_rows}}) {
-      if (name == Suite::commonsense && !a.has_commonsense) continue;
-      suites[std::string(suite_name(name))] = original ? rows->original : rows->layers;
+    for (Suite s : kSuites) {
+      if (s == Suite::commonsense && !a.has_commonsense) continue;
+      const AveragedRows& rows = s == Suite::commonsense ? a.cs_rows : a.rt_rows;
+      suites[std::string(suite_name(s))] = original ? rows.original : rows.layers;
     }
     return suites;
   };
   J averaged = J::object();
   averaged[std::string(eval::kOriginalFolder)] = rows_of(true);
-  for (std::size_t l = 0; l < n; ++l) averaged[eval::layer_folder(static_cast<int>(l))] = rows_of(false);
+  for (std::size_t l = 0; l < n; ++l) {
+    averaged[eval::layer_folder(static_cast<int>(l))] = rows_of(false);
+  }
   j["averaged_rows"] = averaged;
   return j;
 }

@@ -35,7 +35,8 @@ void check_suite(const SuiteResults& suite, const std::string& label, Suite whic
   for (const TableRow& row : suite.rows) {
     if (std::isfinite(row.value)) continue;
     // layer_analysis.py's pattern wants digits: it would drop this row and call the task missing.
-    const std::string where = row.line > 0 ? fmt::format("{}:{}", suite.source, row.line) : suite.source;
+    const std::string where =
+        row.line > 0 ? fmt::format("{}:{}", suite.source, row.line) : suite.source;
     fail("{}: {}: {}/{} is {}, not a finite number; evaluate this variant again", where, label,
          row.task, row.metric, std::isnan(row.value) ? "NaN" : (row.value > 0 ? "inf" : "-inf"));
   }
@@ -119,7 +120,9 @@ nlohmann::ordered_json parse_rejecting_duplicates(const std::string& text, const
     }
     return true;
   };
-  auto where = [&] { return key_path.empty() ? std::string("(top level)") : fmt::format("{}", fmt::join(key_path, ".")); };
+  auto where = [&] {
+    return key_path.empty() ? std::string("(top level)") : fmt::format("{}", fmt::join(key_path, "."));
+  };
   try {
     return nlohmann::ordered_json::parse(text, callback);
   } catch (const nlohmann::json::parse_error& e) {

@@ -25,9 +25,10 @@ void add_score_command(CLI::App& app) {
     std::vector<int32_t> tokens = args->input.resolve(args->model.model_dir);
     LoadedVariant loaded = load_variant(args->model);
     runtime::ModelRunner runner(*loaded.backend, *loaded.model, loaded.variant);
-    nlohmann::json out;
+    // Ordered: tokens, then logprobs, as --help and the README show it.
+    nlohmann::ordered_json out;
     out["tokens"] = tokens;
-    out["logprobs"] = nlohmann::json::array();
+    out["logprobs"] = nlohmann::ordered_json::array();
     for (const auto& s : runner.sequence_logprobs(tokens)) out["logprobs"].push_back(s.logprob);
     std::printf("%s\n", out.dump().c_str());
   });

@@ -1,4 +1,4 @@
-// The one interface every compute backend implements (DESIGN.md §4): the handful of operations a
+// The one interface every compute backend implements (docs/design.md §4): the handful of operations a
 // Qwen3/HypeNet decoder needs. Model and runtime code call only these, so the CPU backend (the
 // readable reference) and the CUDA backend are interchangeable. Tensors are 2-D: rows are tokens,
 // columns are features (heads side by side: column h*head_dim + i is element i of head h).
@@ -83,7 +83,7 @@ class Backend {
   virtual void attention_segments(const Tensor& q, const Tensor& k, const Tensor& v,
                                   std::span<const AttentionSegment> segments, HeadShape shape,
                                   Tensor& out);
-  // Lightning attention (DESIGN.md §3): per head S ← exp(-slope)·S + kᵀv, o = scale·q S, over the
+  // Lightning attention (docs/design.md §3): per head S ← exp(-slope)·S + kᵀv, o = scale·q S, over the
   // T rows of q/k/v in order, starting from and updating `state` ([heads, head_dim²] rows).
   // Backends choose the form (recurrent or chunked); both must equal the recurrence.
   virtual void lightning(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,

@@ -45,7 +45,7 @@ EvalSetup make_eval_setup(const std::filesystem::path& model_dir, const io::Mode
   }
   if (std::find(setup.options.stop_token_ids.begin(), setup.options.stop_token_ids.end(), *eos) ==
       setup.options.stop_token_ids.end()) {
-    setup.options.stop_token_ids.push_back(*eos);  // its string stops generation anyway (spec §0.4)
+    setup.options.stop_token_ids.push_back(*eos);  // its string stops generation anyway (docs/lm-eval-rules.md §0.4)
   }
   return setup;
 }

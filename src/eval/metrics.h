@@ -1,4 +1,4 @@
-// Per-document metrics and their aggregation, as lm-eval computes them (spec §1.4, §7.1).
+// Per-document metrics and their aggregation, as lm-eval computes them (docs/lm-eval-rules.md §1, §7.1).
 #pragma once
 
 #include <cstddef>
@@ -16,7 +16,7 @@ enum class Precision {
   fp32,  // exact: fp32 per-token log-probs summed in double
 };
 
-// A continuation's log-likelihood under the chosen precision (spec §0.3 item 5).
+// A continuation's log-likelihood under the chosen precision (docs/lm-eval-rules.md §0.3 item 5).
 double loglikelihood(const runtime::ContinuationScore& score, Precision precision);
 
 // numpy.argmax: the first NaN if any, else the first maximum (ties → lowest index).

@@ -1,5 +1,5 @@
 // Strings → token requests exactly as lm-eval's HF backend builds them: the log-likelihood split of
-// spec §0.3 and the generation stop rules of spec §0.4.
+// docs/lm-eval-rules.md §0.3 and the generation stop rules of docs/lm-eval-rules.md §0.4.
 #pragma once
 
 #include <cstdint>
@@ -29,8 +29,8 @@ BuiltScoreRequest build_score_request(const Codec& codec, std::string_view conte
                                       std::span<const std::string> continuations,
                                       std::optional<int32_t> prefix_token);
 
-// lm-eval's stop strings for one generation request (spec §0.4): the task's `until` list plus the
-// decoded EOS string when absent. Generation stops when a stop string appears in the decoded last
+// lm-eval's stop strings for one generation request (docs/lm-eval-rules.md §0.4): the task's `until`
+// list plus the decoded EOS string when absent. Generation stops when a stop string appears in the decoded last
 // len(tok(S)) + 2 generated tokens; the output is then cut at the first occurrence of each string.
 class StopStrings {
  public:

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "eval/table.h"
+#include "eval/lm_eval_table.h"
 
 namespace halo::eval {
 

@@ -1,4 +1,4 @@
-// ruler_qa_squad's documents (spec §6): SQuAD v2 dev paragraphs as a haystack around each
+// ruler_qa_squad's documents (docs/lm-eval-rules.md §6): SQuAD v2 dev paragraphs as a haystack around each
 // answerable question, drawn with CPython's random stream and fitted to a token budget with the
 // evaluated model's tokenizer, exactly as lm-eval 0.4.9.1 (RULER's qa.py) builds them.
 #pragma once
@@ -48,9 +48,9 @@ class HaystackBuilder {
 
   // RULER's generate_input_output(index, num_docs): (input, outputs); draws from the global stream.
   std::pair<std::string, std::vector<std::string>> build(size_t index, size_t num_docs);
-  // The num_docs search on question 0 (spec §6.3 step 1).
+  // The num_docs search on question 0 (docs/lm-eval-rules.md §6.3 step 1).
   size_t search_num_docs();
-  // Samples 0..count-1 after the search (spec §6.3 step 2).
+  // Samples 0..count-1 after the search (docs/lm-eval-rules.md §6.3 step 2).
   std::vector<RulerSample> samples(size_t num_docs, size_t count);
 
  private:

@@ -1,4 +1,4 @@
-// ruler_qa_squad at 4096 tokens (spec §6): prompts either built here from SQuAD v2 dev or read from
+// ruler_qa_squad at 4096 tokens (docs/lm-eval-rules.md §6): prompts either built here from SQuAD v2 dev or read from
 // a JSON Lines dump of lm-eval's documents; greedy generation of up to 32 tokens, partial-credit score.
 #include <algorithm>
 

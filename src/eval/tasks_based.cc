@@ -1,4 +1,4 @@
-// Hazy Research "based" information-extraction tasks fda and swde (spec §3, §4): the row's `text` is
+// Hazy Research "based" information-extraction tasks fda and swde (docs/lm-eval-rules.md §3, §4): the row's `text` is
 // the whole prompt, greedy generation stops at a newline, and the gold `value` must occur in it.
 #include "eval/py_string.h"
 #include "eval/task_loading.h"

@@ -1,4 +1,5 @@
-// Log-likelihood multiple-choice tasks: hellaswag (spec §1) and ARC easy/challenge (spec §2).
+// Log-likelihood multiple-choice tasks: hellaswag and ARC easy/challenge (docs/lm-eval-rules.md §1,
+// §2).
 #include <fmt/format.h>
 
 #include <algorithm>

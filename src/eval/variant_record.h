@@ -9,13 +9,16 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "eval/sweep_layout.h"
+
 namespace halo::eval {
 
-inline constexpr const char* kVariantRecordFile = "results.json";
+inline constexpr std::string_view kVariantRecordFile = kResultsFile;  // sweep_layout.h
 
 struct VariantRecord {
   std::string variant;                       // "original" / "layer 3"

@@ -19,7 +19,7 @@ struct HfModel {
 HfModel open_hf_model(const std::filesystem::path& dir);
 
 // A Stage-1 run: DIR/orig_config.json (+ optional DIR/student_config.json) and
-// DIR/ckpt_{N}/model.safetensors. Keys are rewritten as DESIGN.md §2 says (drop teacher_layer.,
+// DIR/ckpt_{N}/model.safetensors. Keys are rewritten as docs/design.md §2 says (drop teacher_layer.,
 // strip student_layer., model.model. → model., model.lm_head → lm_head, tie lm_head if absent).
 struct Stage1Run {
   std::filesystem::path dir;

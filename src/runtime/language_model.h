@@ -23,7 +23,7 @@ struct ContinuationScore {
   // Natural-log probability of each continuation token given everything before it (fp32).
   std::vector<float> token_logprobs;
   // The same computed from the logits rounded to bf16 and the log-softmax rounded to bf16, as
-  // lm-eval gets from a bf16 model (spec §0.3 item 5); per token, not yet summed.
+  // lm-eval gets from a bf16 model (docs/lm-eval-rules.md §0.3 item 5); per token, not yet summed.
   std::vector<float> token_logprobs_bf16;
   // Every continuation token was the argmax at its position.
   bool is_greedy = false;

@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include "base/atomic_file.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "eval/sweep_layout.h"
 #include "select/hypenet_config.h"
 #include "select/reference_output.h"
 #include "select/report.h"
@@ -21,14 +24,34 @@ SweepResults load(const RankOptions& o) {
   }
   if (o.results_file) {
     if (!o.model.empty()) fail("--model {}: --results names the model itself", o.model);
-    return load_sweep_file(*o.results_file);
+    return load_sweep_file(*o.results_file, o.mode);
   }
   if (o.model.empty()) fail("--root {}: --model NAME is required", o.root->string());
   // The model names a folder of the root, and the averages files are named after it.
-  if (o.model.find('/') != std::string::npos || o.model == "." || o.model == "..") {
-    fail("--model {}: expected the name of a folder in the sweep root", o.model);
+  if (auto problem = eval::plain_name_problem(o.model)) {
+    fail("--model {}: expected the name of a folder in the sweep root: {}",
+         nlohmann::json(o.model).dump(), *problem);
   }
-  return load_sweep_logs(*o.root, o.model);
+  return load_sweep_logs(*o.root, o.model, o.mode);
+}
+
+// The one note for an original whose logs hold more rows than the layers' (the published
+// HypeNet-8B sweep's original retrieval log also holds the commonsense tasks): as layer_analysis.py,
+// its average takes every row, which moves its baseline (the jet-nemotron scores) but no HALO score.
+void note_original_extra_rows(const SweepAverages& a) {
+  std::vector<std::string> parts;
+  for (const AveragedRows* rows : {&a.cs_rows, &a.rt_rows}) {
+    if (rows->original_extra.empty()) continue;
+    parts.push_back(fmt::format("{}: averages all {} rows of the original's log, as layer_analysis.py "
+                                "does, {} more than the layers' {} ({})",
+                                rows->original_source, rows->original.size(),
+                                rows->original_extra.size(), rows->layers.size(),
+                                fmt::join(rows->original_extra, ", ")));
+  }
+  if (parts.empty()) return;
+  note("halo: note: {}; this moves the original's baseline (the jet-nemotron scores), not the HALO "
+       "scores",
+       fmt::join(parts, "; "));
 }
 
 Selection choose(const RankOptions& o, const std::vector<int>& order,
@@ -51,10 +74,7 @@ RankRun run_rank(const RankOptions& o) {
   r.source = results.source;
   r.mode = o.mode;
   r.averages = average_sweep(results);
-  if (o.export_file) {
-    write_file_atomic(*o.export_file, sweep_file_text(results));
-    run.written.push_back(*o.export_file);
-  }
+  note_original_extra_rows(r.averages);
   r.score = importance(r.averages, o.mode, results.source);
   r.order = rank_layers(r.score);
   r.selection = choose(o, r.order, r.score);
@@ -68,17 +88,20 @@ RankRun run_rank(const RankOptions& o) {
   }
   const int n = static_cast<int>(r.score.size());
   const fs::path plot = run.out_dir / "importance.svg";
-  auto write = [&](const fs::path& path, const std::string& text) {
-    write_file_atomic(path, text);
-    run.written.push_back(path);
-  };
-  write(run.out_dir / (r.model + "_commonsense_avg.json"), averages_json(r.averages.cs));
-  write(run.out_dir / (r.model + "_retrieval_avg.json"), averages_json(r.averages.rt));
-  write(run.out_dir / "ranking.json", ranking_json(r).dump(2) + "\n");
-  write(run.out_dir / "hypenet_config.json",
-        hypenet_config_text(o.config, n, r.selection.attention_layers));
-  write(plot, importance_svg(r));
-  write(run.out_dir / "report.html", report_html(r));
+  // Every output is written, or none is (a full disk must not leave a half-updated folder).
+  std::vector<FileWrite> files;
+  if (o.export_file) files.push_back({*o.export_file, sweep_file_text(results)});
+  if (r.averages.has_commonsense) {
+    files.push_back({run.out_dir / (r.model + "_commonsense_avg.json"), averages_json(r.averages.cs)});
+  }
+  files.push_back({run.out_dir / (r.model + "_retrieval_avg.json"), averages_json(r.averages.rt)});
+  files.push_back({run.out_dir / "ranking.json", ranking_json(r).dump(2) + "\n"});
+  files.push_back({run.out_dir / "hypenet_config.json",
+                   hypenet_config_text(o.config, n, r.selection.attention_layers)});
+  files.push_back({plot, importance_svg(r)});
+  files.push_back({run.out_dir / "report.html", report_html(r)});
+  write_files_atomic(files);
+  for (const FileWrite& f : files) run.written.push_back(f.path);
 
   if (!r.selection.boundary_tie.empty()) {
     warn("layers {} tie at the selection boundary (score {:.10f}); the tie rule (ascending layer "

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "base/error.h"
+#include "eval/sweep_layout.h"
 
 namespace halo::select {
 
@@ -60,17 +61,35 @@ nlohmann::ordered_json ranking_json(const Ranking& r) {
   j["source"] = r.source;
   j["mode"] = mode_name(r.mode);
   j["layers"] = layers;
-  j["commonsense"] = r.averages.cs;
+  const SweepAverages& a = r.averages;
+  j["commonsense"] = a.has_commonsense ? J(a.cs) : J(nullptr);
   j["retrieval"] = r.averages.rt;
   j["scores"] = r.score;
   j["rank"] = rank_of;
   j["order"] = r.order;
   j["tie_rule"] = "descending score; equal scores in ascending layer index";
-  j["baselines"] = J{{"commonsense", r.averages.cs_original}, {"retrieval", r.averages.rt_original}};
+  j["baselines"] = J{{"commonsense", a.has_commonsense ? J(a.cs_original) : J(nullptr)},
+                     {"retrieval", a.rt_original}};
   j["selection"] = J{{"k", r.selection.k},
                      {"rule", r.selection.rule},
                      {"attention_layers", r.selection.attention_layers},
                      {"boundary_tie", r.selection.boundary_tie}};
+  // The table rows behind each average ("task/metric", in summation order), per variant and suite.
+  auto rows_of = [&](bool original) {
+    J suites = J::object();
+    for (Suite s : kSuites) {
+      if (s == Suite::commonsense && !a.has_commonsense) continue;
+      const AveragedRows& rows = s == Suite::commonsense ? a.cs_rows : a.rt_rows;
+      suites[std::string(suite_name(s))] = original ? rows.original : rows.layers;
+    }
+    return suites;
+  };
+  J averaged = J::object();
+  averaged[std::string(eval::kOriginalFolder)] = rows_of(true);
+  for (std::size_t l = 0; l < n; ++l) {
+    averaged[eval::layer_folder(static_cast<int>(l))] = rows_of(false);
+  }
+  j["averaged_rows"] = averaged;
   return j;
 }
 

@@ -1,5 +1,5 @@
-// What layer_analysis.py prints and writes (spec lm-eval-tasks.md §8 step 5), byte for byte where
-// the spec pins it down, so our output can be diffed against a reference run.
+// What layer_analysis.py prints and writes (docs/lm-eval-rules.md §8 step 5), byte for byte, so our
+// output can be diffed against a reference run.
 #pragma once
 
 #include <string>
@@ -10,7 +10,8 @@
 namespace halo::select {
 
 // The stdout block: a blank line, the "Rank | Layer | Value" table (rank from 1, width 4; layer
-// width 5; score with 10 decimals), then the two baselines (6 decimals) and the plot path.
+// width 5; score with 10 decimals), then the two baselines (6 decimals; a sweep without
+// commonsense results, which only jet-nemotron mode ranks, says so instead) and the plot path.
 std::string reference_table(const Ranking& ranking, const std::string& plot_path);
 
 // {model}_commonsense_avg.json / {model}_retrieval_avg.json: Python's json.dump(indent=4) of

@@ -142,16 +142,21 @@ std::string importance_chart(const Ranking& r) {
 }
 
 // Per-layer drop against the original model, in accuracy points (×100), as grouped bars; bars
-// below zero are layers that scored above the original. Kept layers get a shaded band.
+// below zero are layers that scored above the original. Kept layers get a shaded band. Without
+// commonsense results (jet-nemotron mode) only the retrieval bars are drawn.
 std::string drops_chart(const Ranking& r) {
   const int n = static_cast<int>(r.score.size());
+  const bool cs = r.averages.has_commonsense;
   std::vector<double> cs_drop(n), rt_drop(n);
   double lo = 0, hi = 0;
   for (int l = 0; l < n; ++l) {
-    cs_drop[l] = 100 * (r.averages.cs_original - r.averages.cs[static_cast<std::size_t>(l)]);
     rt_drop[l] = 100 * (r.averages.rt_original - r.averages.rt[static_cast<std::size_t>(l)]);
-    lo = std::min({lo, cs_drop[l], rt_drop[l]});
-    hi = std::max({hi, cs_drop[l], rt_drop[l]});
+    lo = std::min(lo, rt_drop[l]);
+    hi = std::max(hi, rt_drop[l]);
+    if (!cs) continue;
+    cs_drop[l] = 100 * (r.averages.cs_original - r.averages.cs[static_cast<std::size_t>(l)]);
+    lo = std::min(lo, cs_drop[l]);
+    hi = std::max(hi, cs_drop[l]);
   }
   Frame f{960, 380, 64, 24, 40, 48, n, nice_axis(lo, hi)};
   // Bars need half a slot of room at both ends.
@@ -176,19 +181,24 @@ std::string drops_chart(const Ranking& r) {
           what, v[l]);
     }
   };
-  bars(cs_drop, -bar, kCommonsenseColor, "commonsense");
-  bars(rt_drop, 0, kRetrievalColor, "retrieval");
+  if (cs) bars(cs_drop, -bar, kCommonsenseColor, "commonsense");
+  bars(rt_drop, cs ? 0 : -bar / 2, kRetrievalColor, "retrieval");
   s += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#888\"/>\n",
                    f.left - slot / 2, f.py(0), f.width - f.right + slot / 2, f.py(0));
+  // The legend: commonsense (when drawn), retrieval, attention band, 140 pixels apart.
+  const double x0 = cs ? f.left : f.left - 150;
+  if (cs) {
+    s += fmt::format(
+        "<rect x=\"{0:.1f}\" y=\"14\" width=\"12\" height=\"12\" fill=\"{1}\"/>"
+        "<text x=\"{2:.1f}\" y=\"24\" font-size=\"12\" fill=\"#333\">commonsense drop</text>",
+        x0, kCommonsenseColor, x0 + 18);
+  }
   s += fmt::format(
       "<rect x=\"{0:.1f}\" y=\"14\" width=\"12\" height=\"12\" fill=\"{1}\"/>"
-      "<text x=\"{2:.1f}\" y=\"24\" font-size=\"12\" fill=\"#333\">commonsense drop</text>"
-      "<rect x=\"{3:.1f}\" y=\"14\" width=\"12\" height=\"12\" fill=\"{4}\"/>"
-      "<text x=\"{5:.1f}\" y=\"24\" font-size=\"12\" fill=\"#333\">retrieval drop</text>"
-      "<rect x=\"{6:.1f}\" y=\"14\" width=\"12\" height=\"12\" fill=\"#fff0e6\" stroke=\"#e8c3a8\"/>"
-      "<text x=\"{7:.1f}\" y=\"24\" font-size=\"12\" fill=\"#333\">attention layer</text>\n",
-      f.left, kCommonsenseColor, f.left + 18, f.left + 150, kRetrievalColor, f.left + 168,
-      f.left + 290, f.left + 308);
+      "<text x=\"{2:.1f}\" y=\"24\" font-size=\"12\" fill=\"#333\">retrieval drop</text>"
+      "<rect x=\"{3:.1f}\" y=\"14\" width=\"12\" height=\"12\" fill=\"#fff0e6\" stroke=\"#e8c3a8\"/>"
+      "<text x=\"{4:.1f}\" y=\"24\" font-size=\"12\" fill=\"#333\">attention layer</text>\n",
+      x0 + 150, kRetrievalColor, x0 + 168, x0 + 290, x0 + 308);
   return s + "</svg>\n";
 }
 
@@ -228,10 +238,22 @@ td.loss { color: #c92a2a; } td.gain { color: #2b8a3e; }
 <body>
 )";
   h += fmt::format("<h1>Attention-layer selection: {}</h1>\n", escape(r.model));
+  const bool cs = r.averages.has_commonsense;
   h += fmt::format(
       "<p class=\"meta\">Mode {} &middot; {} layers &middot; source {}<br>Commonsense baseline "
-      "(original model) {:.6f} &middot; retrieval baseline {:.6f}</p>\n",
-      mode_name(r.mode), n, escape(r.source), r.averages.cs_original, r.averages.rt_original);
+      "(original model) {} &middot; retrieval baseline {:.6f}</p>\n",
+      mode_name(r.mode), n, escape(r.source),
+      cs ? fmt::format("{:.6f}", r.averages.cs_original) : std::string("none (no commonsense results)"),
+      r.averages.rt_original);
+  for (const AveragedRows* rows : {&r.averages.cs_rows, &r.averages.rt_rows}) {
+    if (rows->original_extra.empty()) continue;
+    h += fmt::format(
+        "<p class=\"warn\">The original's baseline from {} averages all {} rows of that log (as "
+        "layer_analysis.py does), {} more than each layer's {}: {}. Drops against the original "
+        "compare different rows.</p>\n",
+        escape(rows->original_source), rows->original.size(), rows->original_extra.size(),
+        rows->layers.size(), escape(fmt::format("{}", fmt::join(rows->original_extra, ", "))));
+  }
   h += fmt::format(
       "<p class=\"selection\" id=\"selection\" data-attention-layers=\"{}\">Attention layers "
       "(k = {}, {}): <b>{}</b></p>\n",
@@ -253,10 +275,13 @@ td.loss { color: #c92a2a; } td.gain { color: #2b8a3e; }
   };
   for (int l = 0; l < n; ++l) {
     const auto i = static_cast<std::size_t>(l);
-    h += fmt::format("<tr{}><td>{}</td><td>{}</td><td>{:.4f}</td><td>{:.4f}</td>{}<td>{:.4f}</td>{}"
+    const std::string cs_cells =
+        cs ? fmt::format("<td>{:.4f}</td>{}", r.averages.cs[i],
+                         delta_cell(100 * (r.averages.cs_original - r.averages.cs[i])))
+           : std::string("<td>&ndash;</td><td>&ndash;</td>");
+    h += fmt::format("<tr{}><td>{}</td><td>{}</td><td>{:.4f}</td>{}<td>{:.4f}</td>{}"
                      "<td>{}</td></tr>\n",
-                     kept.count(l) ? " class=\"kept\"" : "", l, rank_of[i], r.score[i],
-                     r.averages.cs[i], delta_cell(100 * (r.averages.cs_original - r.averages.cs[i])),
+                     kept.count(l) ? " class=\"kept\"" : "", l, rank_of[i], r.score[i], cs_cells,
                      r.averages.rt[i], delta_cell(100 * (r.averages.rt_original - r.averages.rt[i])),
                      kept.count(l) ? kAttentionMixer : kRnnMixer);
   }

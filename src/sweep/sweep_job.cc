@@ -11,6 +11,7 @@
 #include "base/index_list.h"
 #include "eval/eval_setup.h"
 #include "eval/registry.h"
+#include "eval/sweep_layout.h"
 #include "io/checkpoint.h"
 #include "io/model_config.h"
 #include "model/model.h"
@@ -65,9 +66,8 @@ SweepOutcome run_sweep_job(const SweepRequest& request) {
                         ? std::filesystem::absolute(request.model_dir).lexically_normal().filename().string() +
                               "-lightning"
                         : request.model_name;
-  if (plan.model_name.empty() || plan.model_name == "original" || plan.model_name == "." ||
-      plan.model_name == ".." || plan.model_name.find('/') != std::string::npos) {
-    fail("--model-name '{}' must be a plain folder name other than 'original'", plan.model_name);
+  if (eval::plain_name_problem(plan.model_name) || plan.model_name == eval::kOriginalFolder) {
+    fail("--model-name '{}' must be a plain folder name other than '{}'", plan.model_name, eval::kOriginalFolder);
   }
   plan.shard = request.shard;
   const std::vector<SweepVariant> variants = plan_variants(plan);

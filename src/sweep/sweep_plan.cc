@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "base/error.h"
+#include "eval/sweep_layout.h"
 
 namespace halo::sweep {
 
@@ -27,11 +28,12 @@ Shard parse_shard(const std::string& text) {
 std::vector<SweepVariant> plan_variants(const PlanOptions& options) {
   std::vector<SweepVariant> all;
   if (options.include_original) {
-    all.push_back({"original", "original", model::Variant::original(options.num_layers)});
+    const std::string original(eval::kOriginalFolder);
+    all.push_back({original, original, model::Variant::original(options.num_layers)});
   }
   for (int layer : options.layers) {
     all.push_back({fmt::format("layer {}", layer),
-                   std::filesystem::path(options.model_name) / fmt::format("layer{}", layer),
+                   std::filesystem::path(options.model_name) / eval::layer_folder(layer),
                    model::Variant::converting(options.num_layers, {layer})});
   }
   std::vector<SweepVariant> mine;

@@ -17,13 +17,14 @@
 #include "base/progress.h"
 #include "eval/outcome_journal.h"
 #include "eval/results_io.h"
+#include "eval/sweep_layout.h"
 #include "eval/variant_record.h"
 
 namespace halo::sweep {
 
 namespace {
 
-constexpr const char* kErrorFile = "error.log";
+using eval::kErrorFile;
 constexpr const char* kLockFile = ".halo-sweep.lock";
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
@@ -348,9 +349,9 @@ std::vector<Suite> parse_suites(const std::string& spec) {
     start = comma + 1;
     Suite suite;
     if (name == "commonsense") {
-      suite = {"commonsense", "commonsense_eval.log", "16", {}};
+      suite = {std::string(eval::kCommonsenseSuite), std::string(eval::kCommonsenseLog), "16", {}};
     } else if (name == "retrieval") {
-      suite = {"retrieval", "retrieval_eval.log", "1", {}};
+      suite = {std::string(eval::kRetrievalSuite), std::string(eval::kRetrievalLog), "1", {}};
     } else {
       fail("--tasks: '{}' is not a sweep suite (use commonsense, retrieval or both)", name);
     }

@@ -3,6 +3,8 @@
 #include <atomic>
 #include <cmath>
 #include <filesystem>
+#include <map>
+#include <string>
 #include <numeric>
 #include <vector>
 
@@ -48,6 +50,45 @@ TEST(AtomicFile, WritesAndReplaces) {
   int entries = 0;
   for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(path.parent_path())) ++entries;
   EXPECT_EQ(entries, 1);
+  std::filesystem::remove_all(dir);
+}
+
+// The names in `dir` and their contents (folders as "<dir>").
+std::map<std::string, std::string> folder_contents(const std::filesystem::path& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    out[e.path().filename().string()] = e.is_directory() ? "<dir>" : read_file(e.path());
+  }
+  return out;
+}
+
+TEST(AtomicFiles, WritesAllOrNone) {
+  auto dir = std::filesystem::temp_directory_path() / "halo_test_atomic_files";
+  std::filesystem::remove_all(dir);
+  write_files_atomic({{dir / "a.txt", "a1"}, {dir / "b.txt", "b1"}, {dir / "sub" / "c.txt", "c1"}});
+  EXPECT_EQ(folder_contents(dir), (std::map<std::string, std::string>{
+                                      {"a.txt", "a1"}, {"b.txt", "b1"}, {"sub", "<dir>"}}));
+  EXPECT_EQ(read_file(dir / "sub" / "c.txt"), "c1");
+
+  // The last target is a folder, so its rename fails after a.txt and b.txt were replaced and
+  // new.txt created: those are put back (a1, b1) and removed (new.txt), no temporary is left.
+  std::filesystem::create_directories(dir / "z_folder" / "inside");
+  try {
+    write_files_atomic({{dir / "a.txt", "a2"}, {dir / "new.txt", "n2"}, {dir / "b.txt", "b2"},
+                        {dir / "z_folder", "z2"}});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find((dir / "z_folder").string() + ": cannot rename"), std::string::npos) << m;
+    EXPECT_NE(m.find("no output file was changed"), std::string::npos) << m;
+  }
+  EXPECT_EQ(folder_contents(dir), (std::map<std::string, std::string>{
+                                      {"a.txt", "a1"}, {"b.txt", "b1"}, {"sub", "<dir>"}, {"z_folder", "<dir>"}}));
+
+  // A failure while writing (the folder cannot be made: a file is in the way) touches nothing.
+  EXPECT_THROW(write_files_atomic({{dir / "a.txt", "a3"}, {dir / "a.txt" / "x", "x3"}}), Error);
+  EXPECT_EQ(read_file(dir / "a.txt"), "a1");
+  EXPECT_EQ(folder_contents(dir).size(), 4u);
   std::filesystem::remove_all(dir);
 }
 

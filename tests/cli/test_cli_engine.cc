@@ -61,6 +61,7 @@ TEST_F(Cli, ScoreReproducesGoldenHybrid) {
                           join(c["convert"].get<std::vector<int>>()), "--tokens",
                           join(c["tokens"].get<std::vector<int>>())});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("{\"tokens\":[", 0), 0u) << r.out;  // tokens first, as the README shows
   auto out = nlohmann::json::parse(r.out);
   auto got = out["logprobs"].get<std::vector<double>>();
   auto expected = c["logprobs"].get<std::vector<double>>();

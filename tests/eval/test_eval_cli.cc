@@ -10,7 +10,7 @@
 
 #include "base/atomic_file.h"
 #include "run_command.h"
-#include "table_parser.h"
+#include "table_rows.h"
 #include "tiny_checkpoint.h"
 
 namespace halo::eval {
@@ -49,10 +49,10 @@ TEST_F(EvalCli, EveryTaskOnATinyModel) {
   EXPECT_EQ(r.out.rfind("hf (pretrained=" + (dir / "model").string() + ",dtype=bfloat16), gen_kwargs: (None), "
                         "limit: 2.0, num_fewshot: 0, batch_size: 1\n", 0), 0u) << r.out;
   EXPECT_EQ(read_file(out), r.out);
-  auto table = testing::parse_lm_eval_table(r.out);
+  auto table = testing::rows_by_task(r.out);
   ASSERT_EQ(table.size(), 6u) << r.out;
   EXPECT_EQ(table["hellaswag"].size(), 2u);
-  EXPECT_EQ(table["ruler_qa_squad"].at(0).first, 4096);
+  EXPECT_EQ(table["ruler_qa_squad"].at(0).first, 4096u);
   EXPECT_NE(r.err.find("hellaswag"), std::string::npos) << "progress on stderr";
 
   auto results = nlohmann::json::parse(read_file(json));

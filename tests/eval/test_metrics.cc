@@ -1,4 +1,4 @@
-// Log-likelihood precision, tie breaking, acc_norm lengths, mean and stderr (spec §0.3, §1.4, §7.1).
+// Log-likelihood precision, tie breaking, acc_norm lengths, mean and stderr (docs/lm-eval-rules.md §0.3, §1, §7.1).
 #include <gtest/gtest.h>
 
 #include <cmath>

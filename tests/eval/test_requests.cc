@@ -1,4 +1,4 @@
-// Request building (spec §0.3) and generation stop rules (spec §0.4) on a byte codec.
+// Request building and generation stop rules (docs/lm-eval-rules.md §0.3, §0.4) on a byte codec.
 #include <gtest/gtest.h>
 
 #include "base/error.h"

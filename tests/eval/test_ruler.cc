@@ -1,4 +1,4 @@
-// ruler_qa_squad (spec §6) on a hand-written SQuAD v2 file. The expected haystacks were worked out by
+// ruler_qa_squad (docs/lm-eval-rules.md §6) on a hand-written SQuAD v2 file. The expected haystacks were worked out by
 // hand from CPython's algorithm and the seed-0 / seed-42 streams pinned in test_py_random.cc:
 //   seed 0 words u0..u7 = 3626764237 1654615998 3255389356 3823568514 1806341205 173879092 1112038970 4146640122
 //   seed 42 words       = 2746317213 478163327 107420369 3184935163

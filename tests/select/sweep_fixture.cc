@@ -71,13 +71,6 @@ void write_sweep(const fs::path& root, const std::string& model, double cs_origi
   }
 }
 
-fs::path reference_dir() {
-  fs::path dir = fs::path(HALO_SOURCE_DIR).parent_path() / "shared" / "reference";
-  if (!fs::is_directory(dir)) {
-    ADD_FAILURE() << "published logs not found at " << dir
-                  << " (the shared/ folder must sit beside the repository)";
-  }
-  return dir;
-}
+fs::path published_dir() { return fs::path(HALO_TEST_DATA) / "published"; }
 
 }  // namespace halo::select::testing

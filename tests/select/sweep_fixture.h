@@ -26,7 +26,8 @@ void write_sweep(const std::filesystem::path& root, const std::string& model, do
 
 void write_text(const std::filesystem::path& path, const std::string& text);
 
-// Where the published logs are: <repo>/../shared/reference (CI copies shared/ beside the clone).
-std::filesystem::path reference_dir();
+// The published HypeNet-2B and 4B sweeps shipped with the tests, their logs trimmed to the result
+// tables (tests/data/published/README.md).
+std::filesystem::path published_dir();
 
 }  // namespace halo::select::testing

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
+
 #include "base/atomic_file.h"
 #include "base/error.h"
 #include "select/hypenet_config.h"
@@ -109,7 +111,7 @@ TEST(PartialSweep, ExtraTaskInOneLayer) {
   write_text(log, testing::retrieval_log(0.7, 0.7, 0.7) +
                       "|squad_completion|      0|none  |     0|contains|\u2191  |0.5000|\u00b1  |   N/A|\n");
   expect_contains(rank_error(options(root)),
-                  log.string() + ": layer 0: squad_completion/contains is not in the original");
+                  log.string() + ": layer 0: squad_completion/contains is not in the other layers' results");
 }
 
 TEST(PartialSweep, OnlyTheAccRowOfACommonsenseTask) {
@@ -173,6 +175,159 @@ TEST(PartialSweep, SelectionOutOfRange) {
   expect_contains(rank_error(o), "--select 5: expected between 1 and 4");
 }
 
+TEST(NonFinite, ANanRowIsAnErrorNamingTheVariantAndTheLine) {
+  fs::path root = good_sweep();
+  const fs::path log = root / kModel / "layer2" / "retrieval_eval.log";
+  std::string text = testing::retrieval_log(0.6, 0.6, 0.6);
+  // lm-eval prints a NaN result as "nan"; layer_analysis.py's pattern would skip the row.
+  const auto at = text.find("0.6000", text.find("|fda"));
+  text.replace(at, 6, "nan   ");
+  write_text(log, text);
+  const std::string m = rank_error(options(root));
+  // Four lines of noise (a tqdm bar's '\r' splits one), the hf line, the two header rows.
+  const std::size_t line = 8;
+  expect_contains(m, fmt::format("{}:{}: layer 2: fda/contains is NaN, not a finite number", log.string(), line));
+}
+
+TEST(NonFinite, AnInfRowInTheOriginalToo) {
+  fs::path root = good_sweep();
+  const fs::path log = root / "original" / "commonsense_eval.log";
+  std::string text = testing::commonsense_log(0.58, 0.58, 0.58);
+  const auto at = text.rfind("0.5800");  // hellaswag acc_norm
+  text.replace(at, 6, "   inf");
+  write_text(log, text);
+  expect_contains(rank_error(options(root)), "original: hellaswag/acc_norm is inf, not a finite number");
+}
+
+TEST(JetNemotronOnlyNeedsRetrieval, ARetrievalOnlySweepRanks) {
+  fs::path root = good_sweep();
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    if (e.path().filename() == "commonsense_eval.log") fs::remove(e.path());
+  }
+  RankOptions o = options(root);
+  o.mode = Mode::jet_nemotron;
+  o.select = 2;
+  const RankRun run = run_rank(o);
+  // rt_orig - rt = 0.75 - [0.7, 0.5, 0.6, 0.8] = [0.05, 0.25, 0.15, -0.05].
+  EXPECT_EQ(run.ranking.order, (std::vector<int>{1, 2, 0, 3}));
+  EXPECT_FALSE(run.ranking.averages.has_commonsense);
+  EXPECT_EQ(run.written.size(), 5u);  // no commonsense averages file
+  EXPECT_FALSE(fs::exists(root / "out" / "m_commonsense_avg.json"));
+  auto j = nlohmann::json::parse(read_file(root / "out" / "ranking.json"));
+  EXPECT_TRUE(j["commonsense"].is_null());
+  EXPECT_TRUE(j["baselines"]["commonsense"].is_null());
+  EXPECT_EQ(j["averaged_rows"]["layer0"], nlohmann::json::parse(
+                                              R"({"retrieval": ["fda/contains", "ruler_qa_squad/4096", "swde/contains"]})"));
+  EXPECT_NE(run.printed.find("Commonsense baseline: none (no commonsense results)\n"), std::string::npos);
+  EXPECT_NE(read_file(root / "out" / "report.html").find("none (no commonsense results)"), std::string::npos);
+
+  // HALO mode needs commonsense: one line saying what is missing for which mode.
+  expect_contains(rank_error(options(root)),
+                  (root / "original" / "commonsense_eval.log").string() +
+                      ": original: missing commonsense log (HALO mode needs the commonsense and "
+                      "retrieval results of every variant; --mode jet-nemotron needs only retrieval)");
+}
+
+TEST(JetNemotronOnlyNeedsRetrieval, ACommonsenseOnlySweepDoesNotRank) {
+  fs::path root = good_sweep();
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    if (e.path().filename() == "retrieval_eval.log") fs::remove(e.path());
+  }
+  RankOptions o = options(root);
+  o.mode = Mode::jet_nemotron;
+  expect_contains(rank_error(o), (root / "original" / "retrieval_eval.log").string() +
+                                     ": original: missing retrieval log (jet-nemotron mode needs "
+                                     "the retrieval results of every variant)");
+}
+
+TEST(JetNemotronOnlyNeedsRetrieval, CommonsenseResultsMustThenBeCompleteOrAbsent) {
+  fs::path root = good_sweep();
+  fs::remove(root / kModel / "layer1" / "commonsense_eval.log");
+  RankOptions o = options(root);
+  o.mode = Mode::jet_nemotron;
+  expect_contains(rank_error(o), (root / kModel / "layer1" / "commonsense_eval.log").string() +
+                                     ": layer 1: missing commonsense log (other variants have "
+                                     "commonsense results");
+}
+
+TEST(JetNemotronOnlyNeedsRetrieval, AResultsFileWithRetrievalOnly) {
+  const fs::path dir = testing::fresh_dir("files");
+  const std::string rt = R"({"retrieval": {"r": {"contains": 0.7}}})";
+  write_text(dir / "sweep.json",
+             R"({"format": "halo-sweep-results", "version": 1, "model": "m", "variants": {"original": )" + rt +
+                 R"(, "layer0": {"retrieval": {"r": {"contains": 0.5}}}, "layer1": )" + rt + "}}");
+  RankOptions o;
+  o.results_file = dir / "sweep.json";
+  o.out = dir / "out";
+  o.export_file = dir / "again.json";
+  o.select = 1;
+  expect_contains(rank_error(o), "original: no commonsense results (variants.original; HALO mode needs");
+  o.mode = Mode::jet_nemotron;
+  const RankRun run = run_rank(o);
+  EXPECT_EQ(run.ranking.selection.attention_layers, std::vector<int>{0});
+  // The export holds the retrieval results only, and ranks the same.
+  EXPECT_EQ(read_file(dir / "again.json").find("commonsense"), std::string::npos);
+  o.results_file = dir / "again.json";
+  o.export_file.reset();
+  EXPECT_EQ(run_rank(o).ranking.score, run.ranking.score);
+}
+
+TEST(OutputNames, TheModelOfAResultsFileMustBeAPlainName) {
+  const fs::path dir = testing::fresh_dir("files");
+  const std::string variants = R"("variants": {"original": )" + std::string(R"({"commonsense": {"a": {"acc": 0.9, "acc_norm": 0.5}}, "retrieval": {"r": {"contains": 0.7}}})") + "}";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"("../../../tmp/evil")", R"("model" "../../../tmp/evil" is not a plain name: it contains '/')"},
+      {R"("a\\b")", R"(is not a plain name: it contains '\')"},
+      {R"("..")", R"("model" ".." is not a plain name: ".." names a folder)"},
+      {R"(".")", R"(is not a plain name: "." names a folder)"},
+      {R"("")", R"("model" "" is not a plain name: it is empty)"},
+      {R"("x\ny")", R"("model" "x\ny" is not a plain name: it contains the control character 0x0a)"},
+      {R"("x\u0000")", R"(it contains the control character 0x00)"},
+  };
+  for (const auto& [model, message] : cases) {
+    const fs::path file = dir / "sweep.json";
+    write_text(file, R"({"format": "halo-sweep-results", "version": 1, "model": )" + model + ", " + variants + "}");
+    RankOptions o;
+    o.results_file = file;
+    o.out = dir / "out";
+    const std::string m = rank_error(o);
+    expect_contains(m, file.string() + ": ");
+    expect_contains(m, message);
+  }
+  EXPECT_FALSE(fs::exists(dir / "out"));
+}
+
+TEST(OutputNames, TheModelFlagMustBeAPlainName) {
+  fs::path root = good_sweep();
+  for (const char* model : {"../m", "m/..", "..", "bad\tname"}) {
+    RankOptions o = options(root);
+    o.model = model;
+    expect_contains(rank_error(o), "expected the name of a folder in the sweep root");
+  }
+}
+
+TEST(AllOrNone, AFailedWriteLeavesEarlierOutputsAsTheyWere) {
+  fs::path root = good_sweep();
+  RankOptions o = options(root);
+  o.select = 1;
+  run_rank(o);  // six files in out/
+  std::map<std::string, std::string> before;
+  for (const auto& e : fs::directory_iterator(root / "out")) before[e.path().filename().string()] = read_file(e.path());
+  ASSERT_EQ(before.size(), 6u);
+
+  // The next run chooses other layers, but its report cannot replace a folder of that name.
+  fs::remove(root / "out" / "report.html");
+  fs::create_directories(root / "out" / "report.html" / "x");
+  before.erase("report.html");
+  o.select = 3;
+  expect_contains(rank_error(o), (root / "out" / "report.html").string() + ": cannot rename");
+  std::map<std::string, std::string> after;
+  for (const auto& e : fs::directory_iterator(root / "out")) {
+    if (e.path().filename() != "report.html") after[e.path().filename().string()] = read_file(e.path());
+  }
+  EXPECT_EQ(after, before);  // unchanged, and no temporary file left
+}
+
 // Our results file: the same rows as JSON. Each broken variant is an error naming the place.
 struct FileCase {
   const char* what;
@@ -209,6 +364,18 @@ TEST(ResultsFile, BrokenFilesAreErrors) {
       {"not a number",
        results_file(R"("original": )" + kSuites + R"(, "layer0": {"commonsense": {"a": {"acc": 0.9, "acc_norm": "0.5"}}, "retrieval": {"r": {"contains": 0.7}}})"),
        "(variants.layer0.commonsense): a.acc_norm: expected a number"},
+      {"null value",
+       results_file(R"("original": )" + kSuites + R"(, "layer0": {"commonsense": {"a": {"acc": 0.9, "acc_norm": null}}, "retrieval": {"r": {"contains": 0.7}}})"),
+       "(variants.layer0.commonsense): layer 0: a.acc_norm is null, not a finite number"},
+      {"NaN token",
+       results_file(R"("original": )" + kSuites + R"(, "layer0": {"commonsense": {"a": {"acc": 0.9, "acc_norm": 0.5}}, "retrieval": {"r": {"contains": NaN}}})"),
+       "variants.layer0.retrieval.r.contains: NaN is not a finite number"},
+      {"-Infinity token",
+       results_file(R"("original": {"commonsense": {"a": {"acc": 0.9, "acc_norm": -Infinity}}, "retrieval": {"r": {"contains": 0.5}}})"),
+       "variants.original.commonsense.a.acc_norm: -Infinity is not a finite number"},
+      {"overflow",
+       results_file(R"("original": )" + kSuites + R"(, "layer1": {"commonsense": {"a": {"acc": 0.9, "acc_norm": 0.5}}, "retrieval": {"r": {"contains": 1e999}}})"),
+       "variants.layer1.retrieval.r.contains: not a finite number"},
       {"task missing",
        results_file(R"("original": )" + kSuites + R"(, "layer0": {"commonsense": {"b": {"acc": 0.9, "acc_norm": 0.5}}, "retrieval": {"r": {"contains": 0.7}}}, "layer1": )" + kSuites2),
        "(variants.layer0.commonsense): layer 0: a/acc_norm is missing"},

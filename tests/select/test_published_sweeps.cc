@@ -1,6 +1,8 @@
-// `rank` on the published HypeNet 2B and 4B sweep logs (spec §8 step 6), and the shipped example.
+// `rank` on the published HypeNet 2B and 4B sweep logs (tests/data/published; docs/lm-eval-rules.md
+// §8 step 6), and the shipped example.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "base/atomic_file.h"
@@ -14,7 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // Expected scores: computed with exact rational arithmetic (Python fractions.Fraction) from the
-// 4-decimal values printed in the logs' final tables, following spec §7.3/§8 (commonsense = mean
+// 4-decimal values printed in the logs' final tables, following docs/lm-eval-rules.md §7.3/§8 (commonsense = mean
 // of the three acc_norm, retrieval = mean of fda contains, ruler_qa_squad 4096, swde contains;
 // HALO = min(50, (max rt - rt_L) / (max cs - cs_L + 1e-10)); Jet-Nemotron = rt_orig - rt_L), then
 // printed with 13 significant digits. Layer L is index L.
@@ -40,8 +42,8 @@ const std::vector<double> kHalo4B = {
     1.374358953215, 0.7485714157388, 1.094527346848, 1.177631555705, 2.604477553631,
     1.445595832452, 4.686486410489, 3.781249929102, 0.9442379076851};
 
-fs::path root_2b() { return testing::reference_dir() / "layer_sweep_hypenet-2b"; }
-fs::path root_4b() { return testing::reference_dir() / "layer_sweep_hypenet-4b"; }
+fs::path root_2b() { return testing::published_dir() / "layer_sweep_hypenet-2b"; }
+fs::path root_4b() { return testing::published_dir() / "layer_sweep_hypenet-4b"; }
 
 void expect_scores(const std::vector<double>& got, const std::vector<double>& want) {
   ASSERT_EQ(got.size(), want.size());
@@ -57,6 +59,24 @@ RankRun rank_2b(Mode mode, const fs::path& out) {
   return run_rank(o);
 }
 
+TEST(Published2B, TheRawLogReadsAsItsTableAlone) {
+  // The one log shipped untrimmed: 324 lines of lm-eval output, tqdm bars overwritten with '\r'
+  // and log lines holding '|', then the table. Only the table's three rows are read.
+  const fs::path log = root_2b() / "hypenet-2b-lightning" / "layer0" / "retrieval_eval.log";
+  const std::string text = read_file(log);
+  ASSERT_GT(std::count(text.begin(), text.end(), '\r'), 50);
+  const auto rows = eval::parse_results_table(text, log.string());
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].task, "fda");
+  EXPECT_EQ(rows[0].value, 0.6869);
+  EXPECT_EQ(rows[1].metric, "4096");
+  EXPECT_EQ(rows[1].value, 0.3562);
+  EXPECT_EQ(rows[2].task, "swde");
+  EXPECT_EQ(rows[2].value, 0.8587);
+  // Its line numbers count the lines Python's universal newlines would see.
+  EXPECT_GT(rows[0].line, 324u);
+}
+
 TEST(Published2B, HaloScoresOrderAndSelection) {
   RankRun run = rank_2b(Mode::halo, testing::fresh_dir("out"));
   const Ranking& r = run.ranking;
@@ -66,7 +86,7 @@ TEST(Published2B, HaloScoresOrderAndSelection) {
   // Default --ratio 0.25 of 28 layers = 7: the published HypeNet-2B attention layers.
   EXPECT_EQ(r.selection.attention_layers, (std::vector<int>{2, 3, 6, 8, 9, 21, 25}));
   EXPECT_TRUE(r.selection.boundary_tie.empty());
-  // Spec §8: cs_max = 0.5839 (layer 3), best retrieval 0.743233 (layer 5), baselines.
+  // docs/lm-eval-rules.md §8: cs_max = 0.5839 (layer 3), best retrieval 0.743233 (layer 5), baselines.
   EXPECT_NEAR(r.averages.cs[3], 0.5839, 1e-12);
   EXPECT_NEAR(r.averages.rt[5], 22297.0 / 30000, 1e-12);
   EXPECT_NEAR(r.averages.cs_original, 8659.0 / 15000, 1e-12);  // 0.577267
@@ -96,7 +116,7 @@ TEST(Published4B, HaloScoresOrderAndSelection) {
   EXPECT_EQ(r.order, (std::vector<int>{0, 7, 1, 33, 24, 15, 34, 22, 14, 31, 5, 21, 23, 16, 20, 2,
                                        18, 19, 32, 27, 13, 30, 25, 6, 29, 11, 17, 35, 8, 9, 12, 10,
                                        28, 26, 4, 3}));
-  // 0.25 of 36 = 9 (spec §8: the published hypenet-5b config differs in one layer, 31 for 34).
+  // 0.25 of 36 = 9 (the published hypenet-5b config differs in one layer, 31 for 34: docs/lm-eval-rules.md §8).
   EXPECT_EQ(r.selection.attention_layers, (std::vector<int>{0, 1, 7, 14, 15, 22, 24, 33, 34}));
 }
 
@@ -115,11 +135,11 @@ TEST(Published2B, WritesTheReferenceAveragesFiles) {
 
 TEST(ShippedExample, IsThePublished2BSweepInOurFormat) {
   const fs::path example = fs::path(HALO_SOURCE_DIR) / "examples" / "hypenet-2b" / "sweep.json";
-  const SweepResults logs = load_sweep_logs(root_2b(), "hypenet-2b-lightning");
+  const SweepResults logs = load_sweep_logs(root_2b(), "hypenet-2b-lightning", Mode::halo);
   EXPECT_EQ(read_file(example), sweep_file_text(logs));
 
   // Both sources give bit-identical averages, hence identical scores and order.
-  const SweepResults file = load_sweep_file(example);
+  const SweepResults file = load_sweep_file(example, Mode::halo);
   const SweepAverages a = average_sweep(logs), b = average_sweep(file);
   EXPECT_EQ(a.cs, b.cs);
   EXPECT_EQ(a.rt, b.rt);
@@ -151,7 +171,7 @@ TEST(Export, RoundTripsThroughOurFormat) {
   const Ranking from_file = run_rank(f).ranking;
   EXPECT_EQ(from_file.score, from_logs.score);
   EXPECT_EQ(from_file.order, from_logs.order);
-  EXPECT_EQ(sweep_file_text(load_sweep_file(out / "sweep.json")), read_file(out / "sweep.json"));
+  EXPECT_EQ(sweep_file_text(load_sweep_file(out / "sweep.json", Mode::halo)), read_file(out / "sweep.json"));
 }
 
 }  // namespace

@@ -8,7 +8,7 @@ Run on a machine with torch + transformers (5.x), see docs/golden.md:
 DIR receives models/, runs/ and cases.json (the layout of tests/data/golden/).
 
 Every reference number is computed in float64 from the files as written to disk (so bf16-stored
-weights enter the reference already rounded), by a plain PyTorch implementation of DESIGN.md §3
+weights enter the reference already rounded), by a plain PyTorch implementation of docs/design.md §3
 (softmax attention + lightning-attention recurrence).  That implementation is checked against HF
 Qwen3ForCausalLM on the all-attention variants of the plain Qwen3 models.
 
@@ -870,7 +870,7 @@ def rmsnorm(x, w, eps):
 
 
 def rewrite_keys(sd):
-    """DESIGN.md §2 key rewriting of a Stage-1 checkpoint."""
+    """docs/design.md §2 key rewriting of a Stage-1 checkpoint."""
     out = {}
     for k, v in sd.items():
         if "teacher_layer." in k:

@@ -12,7 +12,7 @@ Run on the device machine (a GPU trains the model in about a minute; see docs/go
 
 DIR receives models/, runs/ and cases.json (the layout of tests/data/golden_trained/). The files are
 written by make_golden.py's writers and the reference numbers come from its float64 implementation of
-DESIGN.md §3, so both fixture sets follow one set of rules.
+docs/design.md §3, so both fixture sets follow one set of rules.
 """
 
 import argparse
@@ -200,7 +200,7 @@ class TrainedGen(mg.Gen):
         return o.transpose(1, 2).reshape(n.shape[0], n.shape[1], -1) @ w["o_proj"].T
 
     def batched_lightning(self, n, w, l, net):
-        """Parallel form of the lightning recurrence (DESIGN.md §3), all heads at once."""
+        """Parallel form of the lightning recurrence (docs/design.md §3), all heads at once."""
         torch = self.torch
         q, k, v = self.batched_qkv(n, w, l["nh"], l["nkv"], l["hd"], l["qk_norm"], l["rope"],
                                    net["theta"], net["eps"])

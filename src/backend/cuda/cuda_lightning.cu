@@ -1,4 +1,4 @@
-// Lightning attention on the GPU (DESIGN.md §3), state S per head in fp32, q/k/v read as bf16 and
+// Lightning attention on the GPU (docs/design.md §3), state S per head in fp32, q/k/v read as bf16 and
 // widened to fp32. Per head h with λ = exp(-slope_h): S_t = λ S_{t-1} + k_tᵀ v_t, o_t = scale q_t S_t.
 //
 // Both kernels split a head's state by columns: output column j and state column j depend only on

@@ -506,9 +506,9 @@ def town_article(rng):
          f"which has about {workers} workers. Most families in {town} have worked there for generations.",
          [(f"What is the largest employer in {town}?", _answers(rng, firm)),
           (f"How many workers does {firm} have?", _answers(rng, f"about {workers}", [workers]))]),
-        (f"The river {river} flows through {town}. Every year in {month} the town holds the {fest} Fair "
-         f"on its banks. Boats from {proper(rng, 3)} come up the river for the fair.",
-         [(f"Which river flows through {town}?", _answers(rng, f"the {river}", [river])),
+        (f"{town} lies on the {river}, a slow river that floods every spring. Every year in {month} the town "
+         f"holds the {fest} Fair on its banks. Boats from {proper(rng, 3)} come up the river for the fair.",
+         [(f"On which river does {town} lie?", _answers(rng, f"the {river}", [river])),
           (f"In which month is the {fest} Fair held?", _answers(rng, month))]),
         (f"{town} is governed by a council of {members} members led by the mayor {mayor}. The town hall "
          f"was built in {y2}. Its clock tower can be seen from every street.",

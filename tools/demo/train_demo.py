@@ -347,6 +347,7 @@ class Run:
         self.t_start = time.time()
         self.record_path = self.out / "training.json"
         self.record = json.loads(self.record_path.read_text()) if self.record_path.exists() else {}
+        self.record.pop("problems", None)   # a resumed run reports its own
 
     # -- bookkeeping -----------------------------------------------------------------------
     def save_record(self, key, value):

@@ -11,6 +11,7 @@ PKGS=(
   nlohmann-json3-dev libcli11-dev libfmt-dev
   libpcre2-dev libutf8proc-dev libopenblas-dev
   chromium
+  python3
 )
 # Node.js + npm drive the tokenizer's differential test. Machines that already have a Node.js
 # (e.g. from another archive) keep it: Debian's npm package conflicts with such installs.

@@ -11,7 +11,9 @@
 #include "apps/halo/model_options.h"
 #include "base/error.h"
 #include "base/index_list.h"
+#include "base/output_path.h"
 #include "eval/registry.h"
+#include "eval/task_loading.h"
 #include "io/checkpoint.h"
 #include "runtime/model_runner.h"
 #include "sweep/input_fingerprint.h"
@@ -25,10 +27,13 @@ namespace {
 // Everything a variant's numbers depend on besides its own layer choice.
 std::string sweep_fingerprint(const std::filesystem::path& model_dir, const std::filesystem::path& rnn_dir,
                               int rnn_step, const std::vector<sweep::Suite>& suites,
-                              const std::string& precision, std::optional<size_t> limit) {
+                              const std::string& precision, std::optional<size_t> limit,
+                              const std::filesystem::path& tokenizer_dir) {
   sweep::InputFingerprint fp;
   fp.add_text("format", "halo-sweep-1");
   fp.add_tree(model_dir);
+  // A --tokenizer outside the model directory; the default adds nothing, so fingerprints stay.
+  if (!tokenizer_dir.empty() && !same_path(tokenizer_dir, model_dir)) fp.add_tree(tokenizer_dir);
   fp.add_file(rnn_dir / "orig_config.json");
   if (std::filesystem::exists(rnn_dir / "student_config.json")) fp.add_file(rnn_dir / "student_config.json");
   fp.add_weights(rnn_dir / fmt::format("ckpt_{}", rnn_step) / "model.safetensors");
@@ -43,12 +48,13 @@ std::string sweep_fingerprint(const std::filesystem::path& model_dir, const std:
 void add_sweep_command(CLI::App& app) {
   struct Args {
     ModelOptions model;
+    std::string tokenizer;
     std::string layers;
     std::string model_name;
     std::string tasks = "commonsense,retrieval";
     std::string data;
     std::string out;
-    std::optional<size_t> limit;
+    std::string limit;
     std::string precision = "bf16";
     std::string shard = "0/1";
     bool dry_run = false;
@@ -56,11 +62,15 @@ void add_sweep_command(CLI::App& app) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("sweep", "Evaluate the original model and every single-layer hybrid, "
                                               "writing the reference sweep layout");
-  args->model.add_to(*cmd);
+  args->model.add_to(*cmd, /*offer_convert=*/false);
+  cmd->add_option("--tokenizer", args->tokenizer, "directory with tokenizer.json (default: the --model directory)");
   cmd->add_option("--layers", args->layers, "layers to convert one at a time, e.g. 0-27 (default: all)");
   cmd->add_option("--model-name", args->model_name,
                   "folder under --out for the layer variants (default: MODEL_DIR_NAME-lightning)");
-  cmd->add_option("--tasks", args->tasks, "commonsense, retrieval, or both")->capture_default_str();
+  cmd->add_option("--tasks", args->tasks, "commonsense, retrieval, or both")
+      ->capture_default_str()
+      ->multi_option_policy(CLI::MultiOptionPolicy::Join)
+      ->delimiter(',');
   cmd->add_option("--data", args->data, "directory of dataset files (docs/data.md)")->required();
   cmd->add_option("--out", args->out, "sweep root (ROOT/original, ROOT/NAME/layerL)")->required();
   cmd->add_option("--limit", args->limit, "evaluate only the first N documents of every task");
@@ -72,8 +82,10 @@ void add_sweep_command(CLI::App& app) {
   cmd->callback([args] {
     HALO_CHECK(!args->model.rnn_dir.empty(), "sweep needs --rnn (the Stage-1 run whose layers are swept)");
     HALO_CHECK(args->model.convert.empty(), "sweep converts one layer at a time: use --layers, not --convert");
-    HALO_CHECK(!args->limit || *args->limit > 0, "--limit must be at least 1");
+    const std::optional<size_t> limit =
+        args->limit.empty() ? std::nullopt : std::optional<size_t>(parse_count(args->limit, "--limit"));
     HALO_CHECK(std::filesystem::is_directory(args->data), "--data {}: not a directory", args->data);
+    check_writable_dir(args->out, "--out");  // before hours of work, not after
     const std::filesystem::path model_dir = args->model.model_dir;
     const sweep::Shard shard = sweep::parse_shard(args->shard);
     std::vector<sweep::Suite> suites = sweep::parse_suites(args->tasks);
@@ -93,9 +105,14 @@ void add_sweep_command(CLI::App& app) {
     std::vector<sweep::SweepVariant> variants = sweep::plan_variants(plan);
 
     // Requests are built once, before any weight is read, so data problems surface first.
-    EvalSetup setup = make_eval_setup(model_dir, config);
+    EvalSetup setup = make_eval_setup(model_dir, args->tokenizer, config);
     setup.options.data_dir = args->data;
-    setup.options.limit = args->limit;
+    setup.options.limit = limit;
+    std::vector<const eval::Task*> all_tasks;
+    for (const sweep::Suite& suite : suites) {
+      for (const eval::Task* task : eval::resolve_tasks(suite.name)) all_tasks.push_back(task);
+    }
+    eval::check_data_files(all_tasks, args->data);  // every missing file at once, across suites
     setup.options.precision = args->precision == "fp32" ? eval::Precision::fp32 : eval::Precision::bf16;
     for (sweep::Suite& suite : suites) {
       suite.prepared = eval::prepare_eval(eval::resolve_tasks(suite.name), *setup.codec, setup.options);
@@ -121,7 +138,7 @@ void add_sweep_command(CLI::App& app) {
     options.root = args->out;
     options.suites = std::move(suites);
     options.fingerprint = sweep_fingerprint(model_dir, args->model.rnn_dir, rnn_step,
-                                            options.suites, args->precision, args->limit);
+                                            options.suites, args->precision, limit, args->tokenizer);
     options.model_args = "pretrained=" + args->model.model_dir + ",dtype=bfloat16";
     options.run = setup.options;
     if (shard.count > 1) options.summary_name = fmt::format("summary-shard-{}-of-{}.txt", shard.index, shard.count);

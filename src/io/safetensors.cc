@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -179,6 +180,8 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path)
     header = parse_without_duplicate_keys(header_bytes.begin(), header_bytes.end(), duplicate);
   } catch (const json::exception& e) {
     fail("{}: header is not valid JSON: {}", file, e.what());
+  } catch (const std::bad_alloc&) {
+    fail("{}: out of memory while parsing the header ({} bytes)", file, header_len);
   }
   if (!duplicate.empty()) fail("{}: the header names '{}' twice", file, printable(duplicate));
   if (!header.is_object()) fail("{}: header is not a JSON object", file);
@@ -309,6 +312,8 @@ TensorStore TensorStore::open_directory(const std::filesystem::path& dir) {
     index = parse_without_duplicate_keys(text.begin(), text.end(), duplicate);
   } catch (const json::exception& e) {
     fail("{}: not valid JSON: {}", index_name, e.what());
+  } catch (const std::bad_alloc&) {
+    fail("{}: out of memory while parsing it", index_name);
   }
   if (!duplicate.empty()) fail("{}: '{}' is named twice", index_name, printable(duplicate));
   if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object()) {

@@ -1,5 +1,6 @@
 #include "text/tokenizer_json.h"
 
+#include <new>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
@@ -20,6 +21,8 @@ json parse_file(const fs::path& path) {
     return json::parse(text);
   } catch (const json::exception& e) {
     fail("{}: invalid JSON: {}", path.string(), e.what());
+  } catch (const std::bad_alloc&) {
+    fail("{}: out of memory while parsing it", path.string());
   }
 }
 

@@ -42,8 +42,7 @@ void add_eval_command(CLI::App& app) {
   // Repeated --tasks flags add up, as a comma list does; a task named twice runs once.
   cmd->add_option("--tasks", args->tasks, "commonsense, retrieval, task names, or a comma list of these")
       ->required()
-      ->multi_option_policy(CLI::MultiOptionPolicy::Join)
-      ->delimiter(',');
+      ->multi_option_policy(CLI::MultiOptionPolicy::Join);  // repeated flags, one per line
   cmd->add_option("--data", args->data, "directory of dataset files (docs/data.md)")->required();
   cmd->add_option("--limit", args->limit, "evaluate only the first N documents of every task");
   cmd->add_option("--precision", args->precision, "bf16: lm-eval's rounding of log-likelihoods; fp32: exact")
@@ -55,6 +54,7 @@ void add_eval_command(CLI::App& app) {
   cmd->callback([args] {
     const std::optional<size_t> limit =
         args->limit.empty() ? std::nullopt : std::optional<size_t>(parse_count(args->limit, "--limit"));
+    std::replace(args->tasks.begin(), args->tasks.end(), '\n', ',');  // repeated --tasks add up
     std::vector<const eval::Task*> tasks = eval::resolve_tasks(args->tasks);
     HALO_CHECK(std::filesystem::is_directory(args->data), "--data {}: not a directory", args->data);
     // Every output location is checked before the evaluation, which may take hours.

@@ -3,6 +3,7 @@
 // load of the weights; results in the reference layout, resumable, shardable.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -69,8 +70,7 @@ void add_sweep_command(CLI::App& app) {
                   "folder under --out for the layer variants (default: MODEL_DIR_NAME-lightning)");
   cmd->add_option("--tasks", args->tasks, "commonsense, retrieval, or both")
       ->capture_default_str()
-      ->multi_option_policy(CLI::MultiOptionPolicy::Join)
-      ->delimiter(',');
+      ->multi_option_policy(CLI::MultiOptionPolicy::Join);  // repeated flags, one per line
   cmd->add_option("--data", args->data, "directory of dataset files (docs/data.md)")->required();
   cmd->add_option("--out", args->out, "sweep root (ROOT/original, ROOT/NAME/layerL)")->required();
   cmd->add_option("--limit", args->limit, "evaluate only the first N documents of every task");
@@ -88,6 +88,7 @@ void add_sweep_command(CLI::App& app) {
     check_writable_dir(args->out, "--out");  // before hours of work, not after
     const std::filesystem::path model_dir = args->model.model_dir;
     const sweep::Shard shard = sweep::parse_shard(args->shard);
+    std::replace(args->tasks.begin(), args->tasks.end(), '\n', ',');  // repeated --tasks add up
     std::vector<sweep::Suite> suites = sweep::parse_suites(args->tasks);
 
     io::ModelConfig config = io::load_model_config(model_dir / "config.json");

@@ -25,7 +25,8 @@ EvalSetup make_eval_setup(const std::filesystem::path& model_dir, const std::fil
   EvalSetup setup;
   if (tokenizer_dir.empty()) {
     std::error_code ec;
-    HALO_CHECK(std::filesystem::status(model_dir / "tokenizer.json", ec).type() != std::filesystem::file_type::not_found,
+    const auto type = std::filesystem::status(model_dir / "tokenizer.json", ec).type();
+    HALO_CHECK(type != std::filesystem::file_type::not_found,
                "{}: missing; evaluation needs the model's tokenizer.json (pass --tokenizer DIR if it lives elsewhere)",
                (model_dir / "tokenizer.json").string());
   }

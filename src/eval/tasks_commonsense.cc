@@ -86,7 +86,9 @@ Doc arc_doc(const JsonRow& row) {
   JsonRow choices = row.object("choices");
   doc.choices = choices.string_list("text");
   auto labels = choices.string_list("label");
-  if (doc.choices.empty() && labels.empty()) row.fail("the row has no choices (choices.text and choices.label are empty)");
+  if (doc.choices.empty() && labels.empty()) {
+    row.fail("the row has no choices (choices.text and choices.label are empty)");
+  }
   if (labels.size() != doc.choices.size()) {
     row.fail(fmt::format("choices.text has {} entries but choices.label has {}", doc.choices.size(), labels.size()));
   }

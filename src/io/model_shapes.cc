@@ -44,7 +44,8 @@ void check_optional(const TensorStore& store, const std::string& key, bool flag_
 
 // Every key of the mixer must be one the runtime uses: anything else (a short convolution, a bias)
 // would otherwise be silently ignored and the numbers would be wrong.
-void reject_unknown_mixer_keys(const TensorStore& store, const std::string& prefix, const std::set<std::string>& known) {
+void reject_unknown_mixer_keys(const TensorStore& store, const std::string& prefix,
+                               const std::set<std::string>& known) {
   for (const std::string& name : store.names()) {
     if (name.rfind(prefix, 0) != 0) continue;
     if (!known.count(name.substr(prefix.size()))) {

@@ -282,7 +282,8 @@ TEST_F(Cli, InfoChecksTheConfigAgainstTheWeights) {
   config["hidden_size"] = 48;
   config["num_key_value_heads"] = 4;
   write_file_atomic(model / "config.json", config.dump());
-  expect_one_line_error(halo({"info", "--model", model.string()}), "'model.layers.0.self_attn.k_proj.weight' has shape");
+  expect_one_line_error(halo({"info", "--model", model.string()}),
+                        "'model.layers.0.self_attn.k_proj.weight' has shape");
   // The Stage-1 run's lightning layers too.
   auto run = dir / "run";
   std::filesystem::copy(kRun, run, std::filesystem::copy_options::recursive);
@@ -290,7 +291,8 @@ TEST_F(Cli, InfoChecksTheConfigAgainstTheWeights) {
   run_config["lightning_head_dim"] = 4;
   write_file_atomic(run / "orig_config.json", run_config.dump());
   std::filesystem::remove(run / "student_config.json");
-  expect_one_line_error(halo({"info", "--model", (kGolden / "models/qwen3_gqa_untied").string(), "--rnn", run.string()}),
+  expect_one_line_error(
+      halo({"info", "--model", (kGolden / "models/qwen3_gqa_untied").string(), "--rnn", run.string()}),
                         "ckpt_1000/model.safetensors: 'model.layers.0.self_attn.q_proj.weight' has shape");
 }
 
@@ -298,7 +300,8 @@ TEST_F(Cli, InfoChecksTheConfigAgainstTheWeights) {
 TEST_F(Cli, DuplicateKeysAndEscapingShardsAreRefused) {
   auto model = copy_model("qwen3_gqa_untied");
   const std::string entry = R"({"dtype":"F32","shape":[1],"data_offsets":[0,4]})";
-  write_raw_safetensors(model / "model.safetensors", "{\"model.norm.weight\":" + entry + ",\"model.norm.weight\":" + entry + "}", 4);
+  write_raw_safetensors(model / "model.safetensors",
+                        "{\"model.norm.weight\":" + entry + ",\"model.norm.weight\":" + entry + "}", 4);
   expect_one_line_error(halo({"info", "--model", model.string()}),
                         "model.safetensors: the header names 'model.norm.weight' twice");
 

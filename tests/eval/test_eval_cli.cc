@@ -172,8 +172,9 @@ TEST_F(EvalCli, OutputLocationsAreCheckedBeforeAnyWork) {
   write_file_atomic(dir / "a_file", "x");
   auto r = eval({"--tasks", "arc_easy", "--data", kData.string(), "--results-json", (dir / "a_file/r.json").string()});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, "halo: error: " + (dir / "a_file/r.json").string() + ": --results-json: " + (dir / "a_file").string() +
-                       " is a file, not a directory\n") << "nothing ran before the error";
+  EXPECT_EQ(r.err, "halo: error: " + (dir / "a_file/r.json").string() + ": --results-json: " +
+                       (dir / "a_file").string() + " is a file, not a directory\n")
+      << "nothing ran before the error";
   std::filesystem::create_directories(dir / "a_dir");
   r = eval({"--tasks", "arc_easy", "--data", kData.string(), "--log-samples", (dir / "a_dir").string()});
   EXPECT_EQ(r.err, "halo: error: " + (dir / "a_dir").string() + ": --log-samples names a directory, not a file\n");
@@ -292,7 +293,8 @@ TEST_F(ShortModelEvalCli, LogLikelihoodsAreThoseOfTheLeftTruncatedInput) {
     EXPECT_EQ(sample["context_tokens_kept"][c], kMaxLength + 1 - continuation);
     std::string tokens;
     for (int id : input) tokens += (tokens.empty() ? "" : ",") + std::to_string(id);
-    auto score = halo::testing::run_command(HALO_BINARY, {"score", "--model", (dir / "model").string(), "--tokens", tokens});
+    auto score =
+        halo::testing::run_command(HALO_BINARY, {"score", "--model", (dir / "model").string(), "--tokens", tokens});
     ASSERT_EQ(score.exit_code, 0) << score.err;
     auto logprobs = nlohmann::json::parse(score.out)["logprobs"].get<std::vector<double>>();
     double expected = 0;

@@ -264,9 +264,10 @@ TEST(Runner, EveryMissingDataFileIsNamedAtOnce) {
     prepare_eval(resolve_tasks("arc_easy,ruler_qa_squad"), codec, opts);
     FAIL() << "expected an error";
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), opts.data_dir.string() +
-                                         ": 2 dataset files are missing: arc_easy/test.jsonl, ruler_qa_squad/prompts.jsonl "
-                                         "or ruler_qa_squad/dev-v2.0.json (see docs/data.md for how to export them)");
+    EXPECT_EQ(std::string(e.what()),
+              opts.data_dir.string() +
+                  ": 2 dataset files are missing: arc_easy/test.jsonl, ruler_qa_squad/prompts.jsonl "
+                  "or ruler_qa_squad/dev-v2.0.json (see docs/data.md for how to export them)");
   }
   try {
     prepare_eval(resolve_tasks("fda"), codec, opts);

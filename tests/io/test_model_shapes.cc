@@ -59,7 +59,8 @@ TEST_F(ModelShapes, LightningLayersOfARun) {
   check_decoder_layer(run.tensors, run.config, 1, MixerKind::lightning);
   run.config.lightning.head_dim = 4;
   EXPECT_TRUE(fails_with([&] { check_decoder_layer(run.tensors, run.config, 1, MixerKind::lightning); },
-                         {"ckpt_10/model.safetensors", "'model.layers.1.self_attn.q_proj.weight'", "expects [16, 32]"}));
+                         {"ckpt_10/model.safetensors", "'model.layers.1.self_attn.q_proj.weight'",
+                          "expects [16, 32]"}));
 }
 
 }  // namespace

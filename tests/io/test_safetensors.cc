@@ -257,7 +257,8 @@ TEST(TensorStore, ShardsMustLieInTheModelDirectory) {
                                   std::string("sub/../../outside.safetensors")}) {
     write_index(tmp / "model", {{"a", shard}});
     EXPECT_TRUE(fails_with([&] { TensorStore::open_directory(tmp / "model"); },
-                           {"model.safetensors.index.json", "'a'", shard, "must be a file name inside the model directory"}))
+                           {"model.safetensors.index.json", "'a'", shard,
+                            "must be a file name inside the model directory"}))
         << shard;
   }
 }

@@ -11,7 +11,9 @@
 #include "base/atomic_file.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "base/output_path.h"
 #include "io/checkpoint.h"
+#include "io/model_output.h"
 
 namespace halo::cli {
 
@@ -39,13 +41,17 @@ void add_convert_command(CLI::App& app) {
   struct Args {
     ModelOptions model;
     std::string out;
+    bool force = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("convert", "Write the hybrid with --convert layers as a HF model directory");
   args->model.add_to(*cmd);
-  cmd->add_option("--out", args->out, "output directory")->required();
+  cmd->add_option("--out", args->out, "output directory (a new one, unless --force)")->required();
+  cmd->add_flag("--force", args->force, "write even into a directory that holds a model or is an input");
   cmd->callback([args] {
     if (args->model.rnn_dir.empty() || args->model.convert.empty()) fail("convert needs --rnn and --convert");
+    const std::filesystem::path out(args->out);
+    io::check_model_output_dir(out, {{"--model", args->model.model_dir}, {"--rnn", args->model.rnn_dir}}, args->force);
     // Loading the variant validates every converted layer (shapes, flags) before anything is written.
     LoadedVariant loaded = load_variant(args->model);
     const std::vector<int> layers = loaded.variant.converted_layers();
@@ -74,10 +80,12 @@ void add_convert_command(CLI::App& app) {
     config.expand_kv_proj = run.config.expand_kv_proj;
     for (int layer : layers) config.mixer_types[size_t(layer)] = io::MixerKind::lightning;
 
-    std::filesystem::path out(args->out);
     io::write_safetensors(out / "model.safetensors", tensors, {{"format", "pt"}});
     write_file_atomic(out / "config.json", io::model_config_to_json(config).dump(2) + "\n");
     copy_side_files(args->model.model_dir, out);
+    // Only now that the new model is complete: an earlier sharded model's index and shards must not
+    // outlive it. Never in an input directory (--force into --model keeps the source's files).
+    if (!same_path(out, args->model.model_dir) && !same_path(out, args->model.rnn_dir)) io::remove_stale_shards(out);
     note("wrote {} ({} tensors, lightning at {} layer(s))", out.string(), tensors.size(), layers.size());
   });
 }

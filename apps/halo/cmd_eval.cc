@@ -13,6 +13,8 @@
 #include "base/atomic_file.h"
 #include "base/error.h"
 #include "eval/eval_setup.h"
+#include "base/index_list.h"
+#include "base/output_path.h"
 #include "eval/registry.h"
 #include "eval/results_io.h"
 #include "eval/runner.h"
@@ -24,9 +26,10 @@ namespace halo::cli {
 void add_eval_command(CLI::App& app) {
   struct Args {
     ModelOptions model;
+    std::string tokenizer;
     std::string tasks;
     std::string data;
-    std::optional<size_t> limit;
+    std::string limit;
     std::string precision = "bf16";
     std::string out;
     std::string results_json;
@@ -36,7 +39,11 @@ void add_eval_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("eval", "Run lm-eval-identical tasks (hellaswag, arc, fda, swde, ruler_qa_squad) "
                                              "and print lm-eval's results table");
   args->model.add_to(*cmd);
-  cmd->add_option("--tasks", args->tasks, "commonsense, retrieval, task names, or a comma list of these")->required();
+  cmd->add_option("--tokenizer", args->tokenizer, "directory with tokenizer.json (default: the --model directory)");
+  // Repeated --tasks flags add up, as a comma list does; a task named twice runs once.
+  cmd->add_option("--tasks", args->tasks, "commonsense, retrieval, task names, or a comma list of these")
+      ->required()
+      ->multi_option_policy(CLI::MultiOptionPolicy::Join);  // repeated flags, one per line
   cmd->add_option("--data", args->data, "directory of dataset files (docs/data.md)")->required();
   cmd->add_option("--limit", args->limit, "evaluate only the first N documents of every task");
   cmd->add_option("--precision", args->precision, "bf16: lm-eval's rounding of log-likelihoods; fp32: exact")
@@ -46,15 +53,20 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--results-json", args->results_json, "write every metric, stderr, counts, timings here");
   cmd->add_option("--log-samples", args->log_samples, "write one JSON line per document here");
   cmd->callback([args] {
-    HALO_CHECK(!args->limit || *args->limit > 0, "--limit must be at least 1");
+    const std::optional<size_t> limit =
+        args->limit.empty() ? std::nullopt : std::optional<size_t>(parse_count(args->limit, "--limit"));
+    std::replace(args->tasks.begin(), args->tasks.end(), '\n', ',');  // repeated --tasks add up
     std::vector<const eval::Task*> tasks = eval::resolve_tasks(args->tasks);
     HALO_CHECK(std::filesystem::is_directory(args->data), "--data {}: not a directory", args->data);
+    // Every output location is checked before the evaluation, which may take hours.
+    check_output_files({{"--out", args->out}, {"--results-json", args->results_json},
+                        {"--log-samples", args->log_samples}});
 
     std::filesystem::path model_dir = args->model.model_dir;
-    eval::EvalSetup setup = eval::make_eval_setup(model_dir, io::load_model_config(model_dir / "config.json"));
+    eval::EvalSetup setup = eval::make_eval_setup(model_dir, args->tokenizer, io::load_model_config(model_dir / "config.json"));
     eval::RunOptions& options = setup.options;
     options.data_dir = args->data;
-    options.limit = args->limit;
+    options.limit = limit;
     // Data problems surface before the weights are read.
     eval::PreparedEval prepared = eval::prepare_eval(tasks, *setup.codec, options);
 

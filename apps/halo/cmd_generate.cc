@@ -10,6 +10,7 @@
 #include "apps/halo/model_options.h"
 #include "apps/halo/token_input.h"
 #include "base/error.h"
+#include "io/model_config.h"
 #include "runtime/model_runner.h"
 #include "text/tokenizer.h"
 
@@ -29,6 +30,12 @@ void add_generate_command(CLI::App& app) {
   cmd->callback([args] {
     if (args->max_new_tokens < 0) fail("--max-new-tokens must be >= 0");
     std::vector<int32_t> prompt = args->input.resolve(args->model.model_dir);
+    // Prompt and output stay within the model's length (positions past it are never run).
+    const std::filesystem::path config = std::filesystem::path(args->model.model_dir) / "config.json";
+    const int64_t max_length = io::load_model_config(config).max_position_embeddings;
+    HALO_CHECK(int64_t(prompt.size()) + args->max_new_tokens <= max_length,
+               "{}: max_position_embeddings is {}, fewer than the prompt's {} tokens + --max-new-tokens {}",
+               config.string(), max_length, prompt.size(), args->max_new_tokens);
     LoadedVariant loaded = load_variant(args->model);
     runtime::ModelRunner runner(*loaded.backend, *loaded.model, loaded.variant);
     runtime::GenerateRequest request;

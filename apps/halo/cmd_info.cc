@@ -1,13 +1,16 @@
 // halo info: what a model directory (and a Stage-1 run) holds, read from the configs and the
-// safetensors headers alone, so it is instant even for large checkpoints.
+// safetensors headers alone, so it is instant even for large checkpoints. The headers are checked
+// against the configs as loading the model would check them (io/model_shapes.h).
 #include <fmt/format.h>
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "apps/halo/commands.h"
 #include "base/error.h"
 #include "io/checkpoint.h"
+#include "io/model_shapes.h"
 
 namespace halo::cli {
 
@@ -46,6 +49,19 @@ void add_info_command(CLI::App& app) {
   cmd->callback([args] {
     io::HfModel model = io::open_hf_model(args->model_dir);
     const io::ModelConfig& c = model.config;
+    io::check_model_tensors(model.tensors, c);
+    std::optional<io::Stage1Run> run;
+    if (!args->rnn_dir.empty()) {
+      run = io::open_stage1_run(args->rnn_dir, args->rnn_step);
+      // The lightning layers the run holds (a run may train only some layers).
+      for (int i = 0; i < run->config.num_layers; ++i) {
+        if (run->tensors.find(fmt::format("model.layers.{}.self_attn.q_proj.weight", i)) != nullptr) {
+          io::check_decoder_layer(run->tensors, run->config, i, io::MixerKind::lightning);
+        }
+      }
+    } else if (args->rnn_step) {
+      fail("--rnn-step needs --rnn");
+    }
     std::printf("model: %s (%s)\n", args->model_dir.c_str(), c.model_type.c_str());
     std::printf("layers %d, hidden %d, intermediate %d, vocab %d, tied embeddings %s\n", c.num_layers,
                 c.hidden_size, c.intermediate_size, c.vocab_size, c.tie_word_embeddings ? "yes" : "no");
@@ -59,13 +75,10 @@ void add_info_command(CLI::App& app) {
     }
     std::printf("mixers: %s\n", mixers.c_str());
     std::printf("parameters: %s\n", fmt::format("{:L}", total_parameters(model.tensors)).c_str());
-    if (!args->rnn_dir.empty()) {
-      io::Stage1Run run = io::open_stage1_run(args->rnn_dir, args->rnn_step);
-      std::printf("stage-1 run: %s step %d\n", args->rnn_dir.c_str(), run.step);
-      std::printf("%s\n", lightning_summary(run.config).c_str());
-      std::printf("stage-1 parameters: %s\n", fmt::format("{:L}", total_parameters(run.tensors)).c_str());
-    } else if (args->rnn_step) {
-      fail("--rnn-step needs --rnn");
+    if (run) {
+      std::printf("stage-1 run: %s step %d\n", args->rnn_dir.c_str(), run->step);
+      std::printf("%s\n", lightning_summary(run->config).c_str());
+      std::printf("stage-1 parameters: %s\n", fmt::format("{:L}", total_parameters(run->tensors)).c_str());
     }
   });
 }

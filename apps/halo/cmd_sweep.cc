@@ -2,22 +2,24 @@
 // model with only layer L converted, evaluated on the commonsense and retrieval suites from one
 // load of the weights; results in the reference layout, resumable, shardable. The work is
 // sweep::run_sweep_job's; this file only turns flags into its request.
+#include <algorithm>
 #include <memory>
 
 #include "apps/halo/commands.h"
 #include "base/error.h"
+#include "base/index_list.h"
 #include "sweep/sweep_job.h"
 
 namespace halo::cli {
 
 void add_sweep_command(CLI::App& app) {
   struct Args {
-    std::string model_dir, rnn_dir;
+    std::string model_dir, rnn_dir, tokenizer;
     std::optional<int> rnn_step;
     std::string layers, model_name;
     std::string tasks = "commonsense,retrieval";
     std::string data, out;
-    std::optional<size_t> limit;
+    std::string limit;
     std::string precision = "bf16";
     std::string shard = "0/1";
     std::string device = "cpu";
@@ -30,10 +32,13 @@ void add_sweep_command(CLI::App& app) {
   cmd->add_option("--model", args->model_dir, "HF model directory (config.json + safetensors + tokenizer)")->required();
   cmd->add_option("--rnn", args->rnn_dir, "HALO Stage-1 run directory (orig_config.json, ckpt_N/)");
   cmd->add_option("--rnn-step", args->rnn_step, "checkpoint step N of ckpt_N (default: the highest)");
+  cmd->add_option("--tokenizer", args->tokenizer, "directory with tokenizer.json (default: the --model directory)");
   cmd->add_option("--layers", args->layers, "layers to convert one at a time, e.g. 0-27 (default: all)");
   cmd->add_option("--model-name", args->model_name,
                   "folder under --out for the layer variants (default: MODEL_DIR_NAME-lightning)");
-  cmd->add_option("--tasks", args->tasks, "commonsense, retrieval, or both")->capture_default_str();
+  cmd->add_option("--tasks", args->tasks, "commonsense, retrieval, or both")
+      ->capture_default_str()
+      ->multi_option_policy(CLI::MultiOptionPolicy::Join);  // repeated flags, one per line
   cmd->add_option("--data", args->data, "directory of dataset files (docs/data.md)")->required();
   cmd->add_option("--out", args->out, "sweep root (ROOT/original, ROOT/NAME/layerL)")->required();
   cmd->add_option("--limit", args->limit, "evaluate only the first N documents of every task");
@@ -53,12 +58,14 @@ void add_sweep_command(CLI::App& app) {
     request.model_dir = args->model_dir;
     request.rnn_dir = args->rnn_dir;
     request.rnn_step = args->rnn_step;
+    request.tokenizer_dir = args->tokenizer;
     request.layers = args->layers;
     request.model_name = args->model_name;
     request.tasks = args->tasks;
+    std::replace(request.tasks.begin(), request.tasks.end(), '\n', ',');  // repeated --tasks add up
     request.data_dir = args->data;
     request.out = args->out;
-    request.limit = args->limit;
+    if (!args->limit.empty()) request.limit = parse_count(args->limit, "--limit");
     request.precision = args->precision == "fp32" ? eval::Precision::fp32 : eval::Precision::bf16;
     request.shard = sweep::parse_shard(args->shard);
     request.devices = args->device;

@@ -6,11 +6,12 @@
 
 namespace halo::cli {
 
-void ModelOptions::add_to(CLI::App& command) {
+void ModelOptions::add_to(CLI::App& command, bool offer_convert) {
   command.add_option("--model", model_dir, "HF model directory (config.json + safetensors)")->required();
   command.add_option("--rnn", rnn_dir, "HALO Stage-1 run directory (orig_config.json, ckpt_N/)");
   command.add_option("--rnn-step", rnn_step, "checkpoint step N of ckpt_N (default: the highest)");
-  command.add_option("--convert", convert, "layers that use their Stage-1 RNN mixer, e.g. 3,5-7");
+  CLI::Option* option = command.add_option("--convert", convert, "layers that use their Stage-1 RNN mixer, e.g. 3,5-7");
+  if (!offer_convert) option->group("");  // an empty group hides the flag from --help
   command.add_option("--device", device, "cpu, cuda or cuda:N")->capture_default_str();
 }
 

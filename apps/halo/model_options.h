@@ -21,8 +21,9 @@ struct ModelOptions {
   std::string convert;  // "3,5-7"
   std::string device = "cpu";
 
-  // Adds the flags to `command`; --model is required.
-  void add_to(CLI::App& command);
+  // Adds the flags to `command`; --model is required. Without `offer_convert`, --convert is kept
+  // out of --help (a command that converts layers its own way rejects it with a pointer to how).
+  void add_to(CLI::App& command, bool offer_convert = true);
 };
 
 // A backend, the model loaded on it, and the variant the flags ask for.

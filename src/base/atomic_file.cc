@@ -9,10 +9,12 @@
 #include <cstring>
 #include <fstream>
 #include <optional>
+#include <new>
 #include <sstream>
 #include <string>
 
 #include "base/error.h"
+#include "base/file_mode.h"
 
 namespace halo {
 
@@ -43,6 +45,8 @@ std::string write_temporary(const std::filesystem::path& path, std::string_view 
   int fd = ::mkstemp(tmp.data());
   if (fd < 0) fail("{}: cannot create temporary file: {}", path.string(), std::strerror(errno));
   try {
+    // mkstemp creates 0600; the file gets the mode the umask intends (file_mode.h).
+    if (::fchmod(fd, new_file_mode()) != 0) fail("{}: cannot set permissions: {}", path.string(), std::strerror(errno));
     write_all(fd, content, path);
     if (::fsync(fd) != 0) fail("{}: fsync failed: {}", path.string(), std::strerror(errno));
   } catch (...) {
@@ -141,12 +145,19 @@ void write_files_atomic(const std::vector<FileWrite>& files) {
 }
 
 std::string read_file(const std::filesystem::path& path) {
+  // A directory opens fine as a stream and reads as nothing: say what it is instead.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) fail("{}: is a directory, not a file", path.string());
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("{}: cannot open: {}", path.string(), std::strerror(errno));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) fail("{}: read failed", path.string());
-  return buffer.str();
+  try {
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    if (in.bad()) fail("{}: read failed", path.string());
+    return buffer.str();
+  } catch (const std::bad_alloc&) {
+    fail("{}: out of memory while reading it", path.string());
+  }
 }
 
 }  // namespace halo

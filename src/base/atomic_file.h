@@ -1,5 +1,6 @@
 // Atomic file output: results are written to a temporary file in the same directory, flushed to
 // disk and renamed over the target, so a killed run never leaves a half-written result behind.
+// New files get mode 0666 & ~umask and missing directories 0777 & ~umask, as with open/mkdir.
 #pragma once
 
 #include <filesystem>
@@ -23,7 +24,7 @@ struct FileWrite {
 };
 void write_files_atomic(const std::vector<FileWrite>& files);
 
-// Reads a whole file; a missing or unreadable file is a halo::Error naming it.
+// Reads a whole file; a missing or unreadable file, or a directory, is a halo::Error naming it.
 std::string read_file(const std::filesystem::path& path);
 
 }  // namespace halo

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
+#include <optional>
 #include <string>
 
 #include "base/error.h"
@@ -16,10 +18,13 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-int parse_int(std::string_view item, std::string_view what) {
+// The value of a decimal integer, nullopt when it does not fit in an int; anything else that is
+// not an integer is an error.
+std::optional<int> parse_int(std::string_view item, std::string_view what) {
   item = trim(item);
   int value = 0;
   auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
+  if (ec == std::errc::result_out_of_range && end == item.data() + item.size()) return std::nullopt;
   if (item.empty() || ec != std::errc() || end != item.data() + item.size()) {
     fail("{}: '{}' is not an integer", what, item);
   }
@@ -42,20 +47,21 @@ void for_each_item(std::string_view text, Fn fn) {
 std::vector<int> parse_index_list(std::string_view text, int limit, std::string_view what) {
   std::vector<int> out;
   if (trim(text).empty()) fail("{}: empty list", what);
+  auto index = [&](std::string_view item) {
+    std::optional<int> value = parse_int(item, what);
+    if (value && *value >= 0 && *value < limit) return *value;
+    fail("{}: index {} out of range (the model has {} layers: 0-{})", what, trim(item), limit, limit - 1);
+  };
   for_each_item(text, [&](std::string_view item) {
     item = trim(item);
     size_t dash = item.find('-', 1);  // a leading '-' is a sign, caught as out of range below
     int lo, hi;
     if (dash == std::string_view::npos) {
-      lo = hi = parse_int(item, what);
+      lo = hi = index(item);
     } else {
-      lo = parse_int(item.substr(0, dash), what);
-      hi = parse_int(item.substr(dash + 1), what);
+      lo = index(item.substr(0, dash));
+      hi = index(item.substr(dash + 1));
       if (hi < lo) fail("{}: range '{}' is backwards", what, item);
-    }
-    if (lo < 0 || hi >= limit) {
-      fail("{}: index {} out of range (the model has {} layers: 0-{})", what, lo < 0 ? lo : hi,
-           limit, limit - 1);
     }
     for (int i = lo; i <= hi; ++i) out.push_back(i);
   });
@@ -67,8 +73,33 @@ std::vector<int> parse_index_list(std::string_view text, int limit, std::string_
 std::vector<int> parse_int_list(std::string_view text, std::string_view what) {
   std::vector<int> out;
   if (trim(text).empty()) fail("{}: empty list", what);
-  for_each_item(text, [&](std::string_view item) { out.push_back(parse_int(item, what)); });
+  for_each_item(text, [&](std::string_view item) {
+    std::optional<int> value = parse_int(item, what);
+    if (value) {
+      out.push_back(*value);
+      return;
+    }
+    fail("{}: '{}' is out of range ({}..{})", what, trim(item), std::numeric_limits<int>::min(),
+         std::numeric_limits<int>::max());
+  });
   return out;
+}
+
+size_t parse_count(std::string_view text, std::string_view what) {
+  const std::string_view item = trim(text);
+  if (!item.empty() && item.front() == '-') {
+    fail("{}: {} is negative; give a number of at least 1", what, item);
+  }
+  size_t value = 0;
+  auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
+  if (ec == std::errc::result_out_of_range && end == item.data() + item.size()) {
+    fail("{}: {} is too large", what, item);
+  }
+  if (item.empty() || ec != std::errc() || end != item.data() + item.size()) {
+    fail("{}: '{}' is not an integer", what, item);
+  }
+  if (value == 0) fail("{}: must be at least 1", what);
+  return value;
 }
 
 }  // namespace halo

@@ -20,9 +20,18 @@ std::filesystem::path generation_config_source(const std::filesystem::path& mode
 
 }  // namespace
 
-EvalSetup make_eval_setup(const std::filesystem::path& model_dir, const io::ModelConfig& config) {
+EvalSetup make_eval_setup(const std::filesystem::path& model_dir, const std::filesystem::path& tokenizer_dir,
+                          const io::ModelConfig& config) {
   EvalSetup setup;
-  setup.tokenizer = std::make_unique<text::Tokenizer>(text::Tokenizer::load(model_dir));
+  if (tokenizer_dir.empty()) {
+    std::error_code ec;
+    const auto type = std::filesystem::status(model_dir / "tokenizer.json", ec).type();
+    HALO_CHECK(type != std::filesystem::file_type::not_found,
+               "{}: missing; evaluation needs the model's tokenizer.json (pass --tokenizer DIR if it lives elsewhere)",
+               (model_dir / "tokenizer.json").string());
+  }
+  setup.tokenizer =
+      std::make_unique<text::Tokenizer>(text::Tokenizer::load(tokenizer_dir.empty() ? model_dir : tokenizer_dir));
   std::optional<int32_t> eos = setup.tokenizer->eos_id();
   HALO_CHECK(eos.has_value(), "{}: the tokenizer has no EOS token, which lm-eval always uses as a stop string",
              model_dir.string());
@@ -37,6 +46,7 @@ EvalSetup make_eval_setup(const std::filesystem::path& model_dir, const io::Mode
                                      ? *generation.eos_token_ids
                                      : config.eos_token_ids;
   setup.options.max_new_tokens = generation.max_new_tokens;
+  setup.options.max_length = config.max_position_embeddings;
   if (generation.max_new_tokens) {
     std::fprintf(stderr,
                  "halo: note: %s: max_new_tokens %d replaces every generation task's max_gen_toks "

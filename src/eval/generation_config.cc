@@ -1,6 +1,7 @@
 #include "eval/generation_config.h"
 
 #include <climits>
+#include <new>
 
 #include "base/atomic_file.h"
 #include "base/error.h"
@@ -132,6 +133,8 @@ GenerationConfig read_generation_config(const std::filesystem::path& path) {
   nlohmann::json config;
   try {
     config = nlohmann::json::parse(read_file(path));
+  } catch (const std::bad_alloc&) {
+    fail("{}: out of memory while parsing it", path.string());
   } catch (const nlohmann::json::parse_error& e) {
     fail("{}: invalid JSON: {}", path.string(), e.what());
   }

@@ -1,6 +1,8 @@
 #include "eval/jsonl.h"
 
 #include <fstream>
+#include <new>
+#include <string>
 
 #include "base/error.h"
 
@@ -50,29 +52,58 @@ JsonRow JsonRow::object(std::string_view key) const {
   return JsonRow(v, *file_, line_, path_of(key));
 }
 
+namespace {
+
+enum class LineRead { line, end, too_long };
+
+// The next line of `in` without its '\n'; the last line may lack one.
+LineRead next_line(std::streambuf& in, std::string& line, size_t max_bytes) {
+  line.clear();
+  for (int c = in.sbumpc(); c != std::char_traits<char>::eof(); c = in.sbumpc()) {
+    if (c == '\n') return LineRead::line;
+    if (line.size() == max_bytes) return LineRead::too_long;
+    line.push_back(char(c));
+  }
+  return line.empty() ? LineRead::end : LineRead::line;
+}
+
+}  // namespace
+
 void read_jsonl(const std::filesystem::path& file, std::optional<size_t> limit,
-                const std::function<void(const JsonRow&)>& row_fn) {
+                const std::function<void(const JsonRow&)>& row_fn, size_t max_line_bytes) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) halo::fail("{}: is a directory, not a dataset file", file.string());
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     halo::fail("{}: cannot open dataset file (see docs/data.md for how to export it)", file.string());
   }
   std::string text;
   size_t line_number = 0, rows = 0;
-  while ((!limit || rows < *limit) && std::getline(in, text)) {
-    ++line_number;
-    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
-    nlohmann::json value;
-    try {
-      value = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-      halo::fail("{}:{}: invalid JSON: {}", file.string(), line_number, e.what());
+  try {
+    while (!limit || rows < *limit) {
+      const LineRead read = next_line(*in.rdbuf(), text, max_line_bytes);
+      if (read == LineRead::end) break;
+      ++line_number;
+      if (read == LineRead::too_long) {
+        halo::fail("{}:{}: line longer than {} bytes; no dataset row is that large", file.string(), line_number,
+                   max_line_bytes);
+      }
+      if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
+      nlohmann::json value;
+      try {
+        value = nlohmann::json::parse(text);
+      } catch (const nlohmann::json::parse_error& e) {
+        halo::fail("{}:{}: invalid JSON: {}", file.string(), line_number, e.what());
+      }
+      if (!value.is_object()) {
+        halo::fail("{}:{}: expected a JSON object per line, got {}", file.string(), line_number,
+                   value.type_name());
+      }
+      row_fn(JsonRow(value, file, line_number));
+      ++rows;
     }
-    if (!value.is_object()) {
-      halo::fail("{}:{}: expected a JSON object per line, got {}", file.string(), line_number,
-                 value.type_name());
-    }
-    row_fn(JsonRow(value, file, line_number));
-    ++rows;
+  } catch (const std::bad_alloc&) {
+    halo::fail("{}:{}: out of memory while reading this line ({} bytes)", file.string(), line_number, text.size());
   }
   HALO_CHECK(!in.bad(), "{}: read error", file.string());
 }

@@ -37,9 +37,15 @@ class JsonRow {
   std::string prefix_;
 };
 
+// No dataset row comes near this (the largest, a RULER prompt dumped by lm-eval, is ~100 KB): a
+// longer line is refused before it is held in memory.
+inline constexpr size_t kMaxJsonlLineBytes = size_t(64) << 20;
+
 // Calls `row_fn` for every non-blank line of `file`, in order, stopping after `limit` rows.
-// A missing file is an error naming it and pointing at docs/data.md.
+// A missing file is an error naming it and pointing at docs/data.md; a line longer than
+// `max_line_bytes`, and running out of memory while reading or converting a row, are errors
+// naming the file and the line.
 void read_jsonl(const std::filesystem::path& file, std::optional<size_t> limit,
-                const std::function<void(const JsonRow&)>& row_fn);
+                const std::function<void(const JsonRow&)>& row_fn, size_t max_line_bytes = kMaxJsonlLineBytes);
 
 }  // namespace halo::eval

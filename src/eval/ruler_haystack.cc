@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <new>
 
 #include <nlohmann/json.hpp>
 
@@ -58,6 +59,8 @@ SquadData load_squad(const std::filesystem::path& file) {
   } catch (const nlohmann::json::parse_error& e) {
     size_t line = 1 + size_t(std::count(text.begin(), text.begin() + std::ptrdiff_t(std::min(e.byte, text.size())), '\n'));
     fail("{}:{}: invalid JSON: {}", file.string(), line, e.what());
+  } catch (const std::bad_alloc&) {
+    fail("{}: out of memory while parsing it ({} bytes)", file.string(), text.size());
   }
   HALO_CHECK(root.is_object(), "{}: expected a JSON object with a 'data' list", file.string());
   const auto& articles = array_member(root, "data", "top level", file);

@@ -12,6 +12,7 @@
 #include "base/error.h"
 #include "base/progress.h"
 #include "eval/input_hash.h"
+#include "eval/task_loading.h"
 
 namespace halo::eval {
 namespace {
@@ -34,16 +35,23 @@ std::vector<std::vector<DocOutcome>> run_multiple_choice(const PreparedTask& pre
                                                          runtime::VariantSet& models, std::span<const size_t> which,
                                                          const RunOptions& options) {
   const Task& task = *prepared.task;
+  // One request per document, or one per continuation for a document whose context was cut.
   std::vector<runtime::ScoreRequest> requests;
-  for (size_t d = batch.begin; d < batch.end; ++d) requests.push_back(prepared.score_requests[d].request);
+  for (size_t d = batch.begin; d < batch.end; ++d) {
+    for (const auto& request : prepared.score_requests[d].model_requests()) requests.push_back(request);
+  }
   auto scores = models.score(which, requests);
   HALO_CHECK(scores.size() == which.size(), "model returned {} variants for {}", scores.size(), which.size());
   std::vector<std::vector<DocOutcome>> out(which.size());
   for (size_t k = 0; k < which.size(); ++k) {
     HALO_CHECK(scores[k].size() == requests.size(), "model returned {} results for {} score requests",
                scores[k].size(), requests.size());
+    size_t next = 0;
     for (size_t d = batch.begin; d < batch.end; ++d) {
-      const auto& doc_scores = scores[k][d - batch.begin];
+      std::vector<runtime::ContinuationScore> doc_scores;
+      for (size_t r = 0; r < prepared.score_requests[d].model_requests().size(); ++r, ++next) {
+        for (auto& score : scores[k][next]) doc_scores.push_back(std::move(score));
+      }
       ChoiceOutcome choice = score_multiple_choice(prepared.docs[d], doc_scores, options.precision);
       for (double ll : choice.loglikelihoods) {
         if (!std::isfinite(ll)) {
@@ -60,7 +68,8 @@ std::vector<std::vector<DocOutcome>> run_multiple_choice(const PreparedTask& pre
   return out;
 }
 
-std::vector<std::vector<DocOutcome>> run_generation(const PreparedTask& prepared, const WorkBatch& batch,
+std::vector<std::vector<DocOutcome>> run_generation(const PreparedEval& prepared_eval, const PreparedTask& prepared,
+                                                    const WorkBatch& batch,
                                                     runtime::VariantSet& models, std::span<const size_t> which,
                                                     const RunOptions& options) {
   const Task& task = *prepared.task;
@@ -70,6 +79,12 @@ std::vector<std::vector<DocOutcome>> run_generation(const PreparedTask& prepared
     runtime::GenerateRequest request;
     request.prompt = prepared.prompts[d];
     request.max_new_tokens = prepared.max_new_tokens;
+    // Prompt and output stay within the model's length. lm-eval's own budget always fits (the
+    // prompt keeps max_length - max_gen_toks tokens); only a larger generation_config budget is cut.
+    if (prepared_eval.max_length) {
+      request.max_new_tokens =
+          int(std::min<int64_t>(request.max_new_tokens, *prepared_eval.max_length - int64_t(request.prompt.size())));
+    }
     request.stop_token_ids = options.stop_token_ids;
     request.should_stop = [&stops](std::span<const int32_t> generated) { return stops.should_stop(generated); };
     requests.push_back(std::move(request));
@@ -96,40 +111,66 @@ std::vector<std::vector<DocOutcome>> run_generation(const PreparedTask& prepared
 
 PreparedEval prepare_eval(std::span<const Task* const> tasks, const Codec& codec, const RunOptions& options) {
   auto start = std::chrono::steady_clock::now();
+  check_data_files(tasks, options.data_dir);
   PreparedEval prepared;
   prepared.limit = options.limit;
+  prepared.max_length = options.max_length;
   InputHash hash;
   std::vector<const Task*> ordered(tasks.begin(), tasks.end());
   std::sort(ordered.begin(), ordered.end(), [](const Task* a, const Task* b) { return a->name < b->name; });
   for (const Task* task : ordered) {
     PreparedTask& p = prepared.tasks.emplace_back();
     p.task = task;
+    if (task->output_type == OutputType::generate_until && options.max_length) {
+      HALO_CHECK(task->generation.max_gen_toks < *options.max_length,
+                 "{}: max_gen_toks {} leaves no room for a prompt within the model's maximum length {} "
+                 "(max_position_embeddings)", task->name, task->generation.max_gen_toks, *options.max_length);
+    }
     LoadedDocs loaded = task->load(LoadContext{options.data_dir, &codec, options.limit});
     HALO_CHECK(!loaded.docs.empty(), "{}: no documents in {}", task->name, task->data_files);
     p.docs = std::move(loaded.docs);
     hash.add(task->name);
     for (const auto& file : loaded.files) hash.add(read_file(file));
-
-    if (task->output_type == OutputType::multiple_choice) {
-      for (const auto& doc : p.docs) {
-        std::vector<std::string> continuations;
-        for (const auto& choice : doc.choices) continuations.push_back(task->target_delimiter + choice);
-        p.score_requests.push_back(build_score_request(codec, doc.context, continuations, options.prefix_token));
-        hash.add(p.score_requests.back().request.context);
-        for (const auto& c : p.score_requests.back().request.continuations) hash.add(c);
+    // Errors and running out of memory while encoding name the document and where it came from.
+    const std::string source = loaded.files.empty() ? task->name : loaded.files.front().string();
+    size_t doc_index = 0;
+    try {
+      if (task->output_type == OutputType::multiple_choice) {
+        for (const auto& doc : p.docs) {
+          std::vector<std::string> continuations;
+          for (const auto& choice : doc.choices) continuations.push_back(task->target_delimiter + choice);
+          p.score_requests.push_back(
+              build_score_request(codec, doc.context, continuations, options.prefix_token, options.max_length));
+          const BuiltScoreRequest& built = p.score_requests.back();
+          hash.add(built.request.context);
+          for (const auto& c : built.request.continuations) hash.add(c);
+          // Cut contexts enter the hash only when there are any, so other hashes stay what they were.
+          for (const auto& r : built.truncated) hash.add(r.context);
+          ++doc_index;
+        }
+      } else {
+        p.stops.emplace(codec, task->generation.until, options.eos_string);
+        p.max_new_tokens = options.max_new_tokens.value_or(task->generation.max_gen_toks);
+        // The task name stands for its own max_gen_toks; only a different budget enters the hash, so
+        // hashes without an override stay what they were.
+        if (p.max_new_tokens != task->generation.max_gen_toks) {
+          hash.add("max_new_tokens=" + std::to_string(p.max_new_tokens));
+        }
+        for (const auto& doc : p.docs) {
+          std::vector<int32_t> prompt = codec.encode(doc.context, false);
+          // lm-eval cuts the prompt by the task's max_gen_toks, whatever budget generate() then uses.
+          if (options.max_length) {
+            prompt = left_truncate_prompt(std::move(prompt), *options.max_length, task->generation.max_gen_toks);
+          }
+          p.prompts.push_back(std::move(prompt));
+          hash.add(p.prompts.back());
+          ++doc_index;
+        }
       }
-    } else {
-      p.stops.emplace(codec, task->generation.until, options.eos_string);
-      p.max_new_tokens = options.max_new_tokens.value_or(task->generation.max_gen_toks);
-      // The task name stands for its own max_gen_toks; only a different budget enters the hash, so
-      // hashes without an override stay what they were.
-      if (p.max_new_tokens != task->generation.max_gen_toks) {
-        hash.add("max_new_tokens=" + std::to_string(p.max_new_tokens));
-      }
-      for (const auto& doc : p.docs) {
-        p.prompts.push_back(codec.encode(doc.context, false));
-        hash.add(p.prompts.back());
-      }
+    } catch (const Error& e) {
+      fail("{}: {} document {}: {}", source, task->name, doc_index, e.what());
+    } catch (const std::bad_alloc&) {
+      fail("{}: {} document {}: out of memory while encoding it", source, task->name, doc_index);
     }
   }
   prepared.input_hash = hash.value();
@@ -178,7 +219,7 @@ std::vector<std::vector<DocOutcome>> run_batch(const PreparedEval& prepared, con
   HALO_CHECK(batch.begin <= batch.end && batch.end <= p.docs.size(), "internal: batch [{}, {}) of {} documents",
              batch.begin, batch.end, p.docs.size());
   return p.task->output_type == OutputType::multiple_choice ? run_multiple_choice(p, batch, models, which, options)
-                                                            : run_generation(p, batch, models, which, options);
+                                                            : run_generation(prepared, p, batch, models, which, options);
 }
 
 EvalResults aggregate_outcomes(const PreparedEval& prepared, const std::vector<std::vector<DocOutcome>>& outcomes,
@@ -224,7 +265,7 @@ nlohmann::json sample_json(const PreparedTask& prepared, size_t doc, const DocOu
     ChoiceOutcome choice = choose(prepared.docs[doc], outcome.loglikelihoods);
     std::vector<size_t> continuation_tokens;
     for (const auto& c : built.request.continuations) continuation_tokens.push_back(c.size());
-    return {{"task", task.name},
+    nlohmann::json line = {{"task", task.name},
             {"doc_id", doc},
             {"context", built.context},
             {"continuations", built.continuations},
@@ -236,6 +277,13 @@ nlohmann::json sample_json(const PreparedTask& prepared, size_t doc, const DocOu
             {"prediction_norm", choice.prediction_norm},
             {"acc", choice.acc},
             {"acc_norm", choice.acc_norm}};
+    if (!built.truncated.empty()) {
+      // How many context tokens each continuation was scored after, once cut to the model's length.
+      std::vector<size_t> kept;
+      for (const auto& r : built.truncated) kept.push_back(r.context.size());
+      line["context_tokens_kept"] = kept;
+    }
+    return line;
   }
   nlohmann::json line = {{"task", task.name},
                          {"doc_id", doc},

@@ -34,6 +34,10 @@ struct RunOptions {
   // The generation config's max_new_tokens: HF gives it precedence over lm-eval's max_length, so it
   // replaces every generation task's max_gen_toks (generation_config.h).
   std::optional<int> max_new_tokens;
+  // The model's maximum length (config.json's max_position_embeddings, as lm-eval's HFLM.max_length
+  // reads it): contexts are cut from the left to fit it exactly as lm-eval does (requests.h), and
+  // no request runs a position at or beyond it. Unset: nothing is cut (tests with fake models).
+  std::optional<int64_t> max_length;
   // Running and scoring them on one model (run_prepared).
   Precision precision = Precision::bf16;
   std::vector<int32_t> stop_token_ids;  // the generation config's EOS ids (HF stops on these)
@@ -50,7 +54,7 @@ struct PreparedTask {
   const Task* task = nullptr;
   std::vector<Doc> docs;
   std::vector<BuiltScoreRequest> score_requests;  // multiple choice: one per document
-  std::vector<std::vector<int32_t>> prompts;      // generation: one per document
+  std::vector<std::vector<int32_t>> prompts;      // generation: one per document (after left truncation)
   std::optional<StopStrings> stops;               // generation
   int max_new_tokens = 0;                         // generation: the task's max_gen_toks or the override
 };
@@ -59,11 +63,12 @@ struct PreparedEval {
   std::vector<PreparedTask> tasks;  // alphabetical, as lm-eval prints them
   uint64_t input_hash = 0;          // data files, request ids, overridden budgets (model added per run)
   std::optional<size_t> limit;
+  std::optional<int64_t> max_length;  // generation budgets are capped so prompt + output fit in it
   double seconds = 0;               // time spent preparing
 };
 
 // Loads every task's documents and encodes its requests. `codec` must outlive the result (the stop
-// strings decode with it).
+// strings decode with it). Every data file the tasks need is checked first (check_data_files).
 PreparedEval prepare_eval(std::span<const Task* const> tasks, const Codec& codec, const RunOptions& options);
 
 // Default bound of what layer-prefix reuse keeps per generation batch (docs/sweep.md).

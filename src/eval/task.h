@@ -56,6 +56,8 @@ struct Task {
   GenerationSettings generation;
   std::vector<MetricSpec> metrics;  // in lm-eval's table order (metric names sorted as strings)
   std::string data_files;           // the expected file(s) under --data, for help and errors
+  // The files under --data the task can read, in order of preference; at least one must exist.
+  std::vector<std::string> data_file_choices;
   std::function<LoadedDocs(const LoadContext&)> load;
   // generate_until: one value per metric from the generated text (already cut at stop strings).
   std::function<std::vector<double>(const Doc&, const std::string& output)> score_generation;

@@ -43,6 +43,7 @@ Task ruler_qa_squad_task() {
   task.generation = {{}, 32};
   task.metrics = {{"4096", false}};  // custom aggregation: stderr N/A
   task.data_files = std::string(kPromptsFile) + " or " + kSquadFile;
+  task.data_file_choices = {kPromptsFile, kSquadFile};
   std::string delimiter = task.target_delimiter;
   task.load = [delimiter](const LoadContext& ctx) {
     LoadedDocs loaded;

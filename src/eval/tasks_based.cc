@@ -15,6 +15,7 @@ Task based_task(std::string name, std::string file) {
   task.generation = {{"\n"}, 48};
   task.metrics = {{"contains", false}};  // numpy mean: no known stderr, printed N/A
   task.data_files = file;
+  task.data_file_choices = {file};
   task.load = jsonl_loader(std::move(file), based_doc);
   task.score_generation = [](const Doc& doc, const std::string& output) {
     return std::vector<double>{contains_score(doc, output)};

@@ -57,6 +57,7 @@ Task multiple_choice_task(std::string name, std::string file, RowToDoc row_to_do
   task.output_type = OutputType::multiple_choice;
   task.metrics = {{"acc", true}, {"acc_norm", true}};
   task.data_files = file;
+  task.data_file_choices = {file};
   task.load = jsonl_loader(std::move(file), std::move(row_to_doc));
   return task;
 }
@@ -86,7 +87,10 @@ Doc arc_doc(const JsonRow& row) {
   JsonRow choices = row.object("choices");
   doc.choices = choices.string_list("text");
   auto labels = choices.string_list("label");
-  if (labels.size() != doc.choices.size() || labels.empty()) {
+  if (doc.choices.empty() && labels.empty()) {
+    row.fail("the row has no choices (choices.text and choices.label are empty)");
+  }
+  if (labels.size() != doc.choices.size()) {
     row.fail(fmt::format("choices.text has {} entries but choices.label has {}", doc.choices.size(), labels.size()));
   }
   std::string key = row.string("answerKey");

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <iterator>
 #include <map>
+#include <new>
 #include <utility>
 #include <vector>
 
@@ -65,6 +66,8 @@ ModelConfig apply_student_config(const ModelConfig& orig, const fs::path& studen
     student = nlohmann::json::parse(read_file(student_path));
   } catch (const nlohmann::json::exception& e) {
     fail("{}: not valid JSON: {}", student_path.string(), e.what());
+  } catch (const std::bad_alloc&) {
+    fail("{}: out of memory while parsing it", student_path.string());
   }
   if (!student.is_object()) fail("{}: not a JSON object", student_path.string());
   nlohmann::json merged = orig.raw;

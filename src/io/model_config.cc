@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <new>
 
 #include "base/atomic_file.h"
 #include "base/error.h"
@@ -284,6 +285,8 @@ ModelConfig load_model_config(const std::filesystem::path& config_json) {
     object = json::parse(read_file(config_json));
   } catch (const json::exception& e) {
     fail("{}: not valid JSON: {}", config_json.string(), e.what());
+  } catch (const std::bad_alloc&) {
+    fail("{}: out of memory while parsing it", config_json.string());
   }
   return parse_model_config(object, config_json.string());
 }

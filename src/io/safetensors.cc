@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -57,6 +58,48 @@ uint64_t read_u64_le(const uint8_t* p) {
   uint64_t v = 0;
   std::memcpy(&v, p, sizeof v);
   return v;
+}
+
+// Parses JSON text and rejects an object that names a key twice: nlohmann (like Python's json)
+// would silently keep the last value, so two entries for one tensor would load whichever came last.
+// Returns the duplicated key through `duplicate` (empty when there is none).
+template <typename Iterator>
+json parse_without_duplicate_keys(Iterator begin, Iterator end, std::string& duplicate) {
+  std::vector<std::set<std::string>> open_objects;
+  auto track = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      open_objects.emplace_back();
+    } else if (event == json::parse_event_t::object_end) {
+      if (!open_objects.empty()) open_objects.pop_back();
+    } else if (event == json::parse_event_t::key && !open_objects.empty() && duplicate.empty()) {
+      const std::string& key = parsed.get_ref<const std::string&>();
+      if (!open_objects.back().insert(key).second) duplicate = key;
+    }
+    return true;
+  };
+  return json::parse(begin, end, track);
+}
+
+// Whether `path` exists; a path that cannot be resolved (a symlink loop, no permission) is an
+// error saying so rather than "does not exist".
+bool exists_or_fail(const std::filesystem::path& path) {
+  std::error_code ec;
+  const std::filesystem::file_status st = std::filesystem::status(path, ec);
+  if (st.type() == std::filesystem::file_type::not_found) {
+    // A dangling symlink is "not found" too: say where it points.
+    if (std::filesystem::is_symlink(std::filesystem::symlink_status(path, ec))) {
+      fail("{}: is a symlink to {}, which does not exist", path.string(),
+           std::filesystem::read_symlink(path, ec).string());
+    }
+    return false;
+  }
+  if (ec) {
+    if (ec == std::errc::too_many_symbolic_link_levels) {
+      fail("{}: cannot be resolved: it is a symlink loop ({})", path.string(), ec.message());
+    }
+    fail("{}: cannot be resolved: {}", path.string(), ec.message());
+  }
+  return true;
 }
 
 std::string shape_string(const std::vector<int64_t>& shape) {
@@ -132,11 +175,15 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path)
   std::span<const uint8_t> data = all.subspan(8 + header_len);
 
   json header;
+  std::string duplicate;
   try {
-    header = json::parse(header_bytes.begin(), header_bytes.end());
+    header = parse_without_duplicate_keys(header_bytes.begin(), header_bytes.end(), duplicate);
   } catch (const json::exception& e) {
     fail("{}: header is not valid JSON: {}", file, e.what());
+  } catch (const std::bad_alloc&) {
+    fail("{}: out of memory while parsing the header ({} bytes)", file, header_len);
   }
+  if (!duplicate.empty()) fail("{}: the header names '{}' twice", file, printable(duplicate));
   if (!header.is_object()) fail("{}: header is not a JSON object", file);
 
   struct Extent {
@@ -248,22 +295,27 @@ TensorStore TensorStore::open_directory(const std::filesystem::path& dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) fail("{}: not a directory", dir.string());
   const std::filesystem::path single = dir / "model.safetensors";
-  if (std::filesystem::exists(single, ec)) {
+  if (exists_or_fail(single)) {
     TensorStore store = open_file(single);
     store.source_ = dir;
     return store;
   }
   const std::filesystem::path index_path = dir / "model.safetensors.index.json";
-  if (!std::filesystem::exists(index_path, ec)) {
+  if (!exists_or_fail(index_path)) {
     fail("{}: neither model.safetensors nor model.safetensors.index.json exists", dir.string());
   }
   const std::string index_name = index_path.string();
   json index;
+  std::string duplicate;
   try {
-    index = json::parse(read_file(index_path));
+    const std::string text = read_file(index_path);
+    index = parse_without_duplicate_keys(text.begin(), text.end(), duplicate);
   } catch (const json::exception& e) {
     fail("{}: not valid JSON: {}", index_name, e.what());
+  } catch (const std::bad_alloc&) {
+    fail("{}: out of memory while parsing it", index_name);
   }
+  if (!duplicate.empty()) fail("{}: '{}' is named twice", index_name, printable(duplicate));
   if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object()) {
     fail("{}: missing 'weight_map' object", index_name);
   }
@@ -276,6 +328,15 @@ TensorStore TensorStore::open_directory(const std::filesystem::path& dir) {
       fail("{}: weight_map entry '{}' is not a file name", index_name, printable(key));
     }
     const std::string shard = shard_json.get<std::string>();
+    // Shards live in the model directory, as HF's loader joins them to it: an absolute path or
+    // ".." would read a file from anywhere.
+    const std::filesystem::path shard_name(shard);
+    bool escapes = shard.empty() || shard_name.is_absolute();
+    for (const auto& part : shard_name) escapes = escapes || part == "..";
+    if (escapes) {
+      fail("{}: weight_map entry '{}': shard '{}' must be a file name inside the model directory",
+           index_name, printable(key), printable(shard));
+    }
     auto it = shards.find(shard);
     if (it == shards.end()) {
       const std::filesystem::path shard_path = dir / shard;

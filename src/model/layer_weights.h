@@ -41,8 +41,9 @@ struct DecoderLayerWeights {
 };
 
 // Loads layer `index` (keys "model.layers.{index}.*") of `kind` from `store`, checking every
-// shape against `config` and that the optional tensors present agree with the config's flags.
-// Any disagreement is a one-line halo::Error naming the file and the key.
+// shape against `config` and that the optional tensors present agree with the config's flags
+// (io::check_decoder_layer, before anything is uploaded). Any disagreement is a one-line
+// halo::Error naming the file and the key.
 DecoderLayerWeights load_decoder_layer(backend::Backend& backend, const io::TensorStore& store,
                                        const io::ModelConfig& config, int index,
                                        io::MixerKind kind);

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "base/error.h"
+#include "io/model_shapes.h"
 #include "model/position_tables.h"
 
 namespace halo::model {
@@ -80,6 +81,23 @@ Model Model::load(backend::Backend& backend, const std::filesystem::path& model_
   m.config_ = hf.config;
   m.model_dir_ = model_dir;
   const io::ModelConfig& c = m.config_;
+  // Every shape is checked against the configs from the headers before any weight is uploaded, so
+  // a bad layer 27 fails in milliseconds, not after 26 layers were read.
+  io::check_model_tensors(hf.tensors, c);
+  std::optional<io::Stage1Run> run;
+  if (options.rnn_dir) {
+    run = io::open_stage1_run(*options.rnn_dir, options.rnn_step);
+    check_run_matches(c, run->config, *options.rnn_dir);
+    for (int i : options.rnn_layers) {
+      if (i < 0 || i >= c.num_layers) {
+        fail("--convert: index {} out of range (the model has {} layers: 0-{})", i, c.num_layers,
+             c.num_layers - 1);
+      }
+      io::check_decoder_layer(run->tensors, run->config, i, io::MixerKind::lightning);
+    }
+  } else if (!options.rnn_layers.empty()) {
+    fail("--convert needs --rnn (the Stage-1 run that holds the lightning layers)");
+  }
   m.embedding_ = load_tensor(backend, hf.tensors, "model.embed_tokens.weight", c.vocab_size, c.hidden_size);
   m.final_norm_ = load_tensor(backend, hf.tensors, "model.norm.weight", 0, c.hidden_size);
   m.parameter_count_ = count(m.embedding_) + count(m.final_norm_);
@@ -95,21 +113,13 @@ Model Model::load(backend::Backend& backend, const std::filesystem::path& model_
   }
 
   m.rnn_layers_.resize(size_t(c.num_layers));
-  if (options.rnn_dir) {
-    io::Stage1Run run = io::open_stage1_run(*options.rnn_dir, options.rnn_step);
-    check_run_matches(c, run.config, *options.rnn_dir);
-    m.rnn_config_ = run.config;
+  if (run) {
+    m.rnn_config_ = run->config;
     m.rnn_dir_ = options.rnn_dir;
-    m.rnn_step_ = run.step;
+    m.rnn_step_ = run->step;
     for (int i : options.rnn_layers) {
-      if (i < 0 || i >= c.num_layers) {
-        fail("--convert: index {} out of range (the model has {} layers: 0-{})", i, c.num_layers,
-             c.num_layers - 1);
-      }
-      m.rnn_layers_[size_t(i)] = make_layer(backend, run.tensors, run.config, i, io::MixerKind::lightning);
+      m.rnn_layers_[size_t(i)] = make_layer(backend, run->tensors, run->config, i, io::MixerKind::lightning);
     }
-  } else if (!options.rnn_layers.empty()) {
-    fail("--convert needs --rnn (the Stage-1 run that holds the lightning layers)");
   }
   return m;
 }

@@ -9,8 +9,10 @@
 #include "backend/backend.h"
 #include "base/error.h"
 #include "base/index_list.h"
+#include "base/output_path.h"
 #include "eval/eval_setup.h"
 #include "eval/registry.h"
+#include "eval/task_loading.h"
 #include "eval/sweep_layout.h"
 #include "io/checkpoint.h"
 #include "io/model_config.h"
@@ -29,6 +31,10 @@ std::string sweep_fingerprint(const SweepRequest& request, int rnn_step, const s
   InputFingerprint fp;
   fp.add_text("format", "halo-sweep-2");
   fp.add_tree(request.model_dir);
+  // A --tokenizer outside the model directory; the default adds nothing.
+  if (!request.tokenizer_dir.empty() && !same_path(request.tokenizer_dir, request.model_dir)) {
+    fp.add_tree(request.tokenizer_dir);
+  }
   fp.add_file(request.rnn_dir / "orig_config.json");
   if (std::filesystem::exists(request.rnn_dir / "student_config.json")) {
     fp.add_file(request.rnn_dir / "student_config.json");
@@ -54,6 +60,7 @@ SweepOutcome run_sweep_job(const SweepRequest& request) {
   HALO_CHECK(!request.rnn_dir.empty(), "sweep needs --rnn (the Stage-1 run whose layers are swept)");
   HALO_CHECK(!request.limit || *request.limit > 0, "--limit must be at least 1");
   HALO_CHECK(std::filesystem::is_directory(request.data_dir), "--data {}: not a directory", request.data_dir.string());
+  if (!request.dry_run) check_writable_dir(request.out, "--out");  // before hours of work, not after
   const std::vector<backend::DeviceSpec> devices = backend::parse_devices(request.devices);
   std::vector<Suite> suites = parse_suites(request.tasks);
 
@@ -76,11 +83,16 @@ SweepOutcome run_sweep_job(const SweepRequest& request) {
   if (!request.dry_run) locks.emplace(request.out, variants);
 
   // Requests are built once, before any weight is read, so data problems surface first.
-  eval::EvalSetup setup = eval::make_eval_setup(request.model_dir, config);
+  eval::EvalSetup setup = eval::make_eval_setup(request.model_dir, request.tokenizer_dir, config);
   eval::RunOptions& run = setup.options;
   run.data_dir = request.data_dir;
   run.limit = request.limit;
   run.precision = request.precision;
+  std::vector<const eval::Task*> all_tasks;
+  for (const Suite& suite : suites) {
+    for (const eval::Task* task : eval::resolve_tasks(suite.name)) all_tasks.push_back(task);
+  }
+  eval::check_data_files(all_tasks, request.data_dir);  // every missing file at once, across suites
   for (Suite& suite : suites) {
     suite.prepared = eval::prepare_eval(eval::resolve_tasks(suite.name), *setup.codec, run);
   }

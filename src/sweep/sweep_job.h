@@ -19,6 +19,7 @@ struct SweepRequest {
   std::filesystem::path model_dir;
   std::filesystem::path rnn_dir;
   std::optional<int> rnn_step;
+  std::filesystem::path tokenizer_dir;  // where tokenizer.json lives; empty = model_dir
   std::string layers;      // "0-27", "2,5-7"; empty = every layer
   std::string model_name;  // folder of the layer variants; empty = MODEL_DIR_NAME-lightning
   std::string tasks = "commonsense,retrieval";

@@ -4,6 +4,7 @@
 #include "text/tokenizer.h"
 
 #include <array>
+#include <new>
 #include <unordered_map>
 
 #include "base/error.h"
@@ -28,11 +29,30 @@ struct Vocabulary {
   std::unordered_map<std::string, int32_t> ids;        // model.vocab and added tokens
 };
 
+// More tokens than any real vocabulary has (Qwen3: 151,669; the largest in use about 262k).
+constexpr size_t kMaxTokens = size_t(1) << 24;
+
 Vocabulary build_vocabulary(const TokenizerSpec& spec) {
   const std::string file = spec.json_path.string();
+  // Tables are indexed by id, so ids are bounded by the number of tokens the file holds: a single
+  // id of 2^31 - 1 would otherwise ask for gigabytes.
+  const size_t entries = spec.vocab.size() + spec.added_tokens.size();
+  if (entries > kMaxTokens) fail("{}: {} tokens is more than the {} halo supports", file, entries, kMaxTokens);
+  auto check_bound = [&](int32_t id, const std::string& key) {
+    if (size_t(id) >= entries) {
+      fail("{}: {}: id {} is out of range: the file holds {} tokens (model.vocab and added_tokens), so ids "
+           "must be below {}", file, key, id, entries, entries);
+    }
+  };
   int32_t max_id = -1;
-  for (const auto& [token, id] : spec.vocab) max_id = std::max(max_id, id);
-  for (const AddedTokenSpec& a : spec.added_tokens) max_id = std::max(max_id, a.id);
+  for (const auto& [token, id] : spec.vocab) {
+    check_bound(id, fmt::format("model.vocab[{:?}]", token));
+    max_id = std::max(max_id, id);
+  }
+  for (size_t i = 0; i < spec.added_tokens.size(); ++i) {
+    check_bound(spec.added_tokens[i].id, fmt::format("added_tokens[{}] ({:?})", i, spec.added_tokens[i].content));
+    max_id = std::max(max_id, spec.added_tokens[i].id);
+  }
   Vocabulary v;
   v.tokens.resize(size_t(max_id + 1));
   v.present.resize(v.tokens.size());
@@ -173,7 +193,11 @@ struct Tokenizer::Impl {
 };
 
 Tokenizer Tokenizer::load(const std::filesystem::path& path) {
-  return Tokenizer(std::make_unique<Impl>(read_tokenizer_spec(path)));
+  try {
+    return Tokenizer(std::make_unique<Impl>(read_tokenizer_spec(path)));
+  } catch (const std::bad_alloc&) {
+    fail("{}: out of memory while loading the tokenizer", path.string());
+  }
 }
 
 Tokenizer::Tokenizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -1,10 +1,10 @@
 #include "text/tokenizer_json.h"
 
-#include <fstream>
-#include <iterator>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "base/atomic_file.h"
 #include "base/error.h"
 
 namespace halo::text {
@@ -16,14 +16,13 @@ using nlohmann::json;
 
 // Reads and parses one JSON file; every failure is a one-line error naming it.
 json parse_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("{}: cannot open file", path.string());
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) fail("{}: read error", path.string());
+  const std::string text = read_file(path);
   try {
     return json::parse(text);
   } catch (const json::exception& e) {
     fail("{}: invalid JSON: {}", path.string(), e.what());
+  } catch (const std::bad_alloc&) {
+    fail("{}: out of memory while parsing it", path.string());
   }
 }
 
@@ -265,9 +264,10 @@ std::optional<std::string> read_config_token(const Reader& r, const json& cfg, c
 TokenizerSpec read_tokenizer_spec(const fs::path& path) {
   TokenizerSpec spec;
   fs::path dir = path;
-  if (fs::is_directory(path)) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
     spec.json_path = path / "tokenizer.json";
-    if (!fs::exists(spec.json_path) && fs::exists(path / "tokenizer.model")) {
+    if (!fs::exists(spec.json_path, ec) && fs::exists(path / "tokenizer.model", ec)) {
       fail("{}: no tokenizer.json, only a SentencePiece tokenizer.model, which is not supported "
            "(only byte-level BPE tokenizer.json)", path.string());
     }
@@ -275,7 +275,9 @@ TokenizerSpec read_tokenizer_spec(const fs::path& path) {
     spec.json_path = path;
     dir = path.parent_path();
   }
-  if (!fs::exists(spec.json_path)) fail("{}: no such file", spec.json_path.string());
+  const fs::file_status st = fs::status(spec.json_path, ec);
+  if (st.type() == fs::file_type::not_found) fail("{}: no such file", spec.json_path.string());
+  if (ec) fail("{}: cannot be resolved: {}", spec.json_path.string(), ec.message());
 
   const json root = parse_file(spec.json_path);
   const Reader r(spec.json_path);
@@ -304,7 +306,7 @@ TokenizerSpec read_tokenizer_spec(const fs::path& path) {
   if (const json* post = r.find(root, "post_processor")) read_post_processor(r, *post, "post_processor", spec);
 
   const fs::path config_path = dir / "tokenizer_config.json";
-  if (fs::exists(config_path)) {
+  if (fs::exists(config_path, ec)) {
     const json cfg = parse_file(config_path);
     const Reader c(config_path);
     c.object(cfg, "(top level)");

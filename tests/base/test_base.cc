@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <functional>
 #include <numeric>
 #include <vector>
 
@@ -165,6 +166,123 @@ TEST(IndexList, RejectsBadInput) {
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "--convert: index 30 out of range (the model has 28 layers: 0-27)");
   }
+}
+
+}  // namespace
+}  // namespace halo
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/file_mode.h"
+#include "base/output_path.h"
+
+namespace halo {
+namespace {
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// Numbers that do not fit say so; they are not "not an integer".
+TEST(IndexList, OutOfRangeNumbersSayWhy) {
+  EXPECT_EQ(error_of([] { parse_index_list("0-99999999999", 28, "--convert"); }),
+            "--convert: index 99999999999 out of range (the model has 28 layers: 0-27)");
+  EXPECT_EQ(error_of([] { parse_index_list("-99999999999", 28, "--convert"); }),
+            "--convert: index -99999999999 out of range (the model has 28 layers: 0-27)");
+  EXPECT_EQ(error_of([] { parse_int_list("1,99999999999", "--tokens"); }),
+            "--tokens: '99999999999' is out of range (-2147483648..2147483647)");
+  EXPECT_EQ(error_of([] { parse_index_list("1-x", 28, "--convert"); }), "--convert: 'x' is not an integer");
+}
+
+TEST(Count, RejectsNegativeZeroAndHugeWithTheReason) {
+  EXPECT_EQ(parse_count("100", "--limit"), 100u);
+  EXPECT_EQ(parse_count(" 7 ", "--limit"), 7u);
+  EXPECT_EQ(error_of([] { parse_count("-1", "--limit"); }), "--limit: -1 is negative; give a number of at least 1");
+  EXPECT_EQ(error_of([] { parse_count("0", "--limit"); }), "--limit: must be at least 1");
+  EXPECT_EQ(error_of([] { parse_count("99999999999999999999999", "--limit"); }),
+            "--limit: 99999999999999999999999 is too large");
+  EXPECT_EQ(error_of([] { parse_count("1e3", "--limit"); }), "--limit: '1e3' is not an integer");
+  EXPECT_EQ(error_of([] { parse_count("", "--limit"); }), "--limit: '' is not an integer");
+}
+
+class OutputPath : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = std::filesystem::temp_directory_path() / ("halo_test_output_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir / "existing");
+    write_file_atomic(dir / "file.txt", "x");
+  }
+  void TearDown() override { std::filesystem::remove_all(dir); }
+  std::filesystem::path dir;
+};
+
+TEST_F(OutputPath, FilesMayBeNewOrReplacedButNotDirectoriesOrUnderAFile) {
+  check_writable_file(dir / "new.json", "--results-json");
+  check_writable_file(dir / "a/b/new.json", "--results-json");  // folders are created when writing
+  check_writable_file(dir / "file.txt", "--out");                // replaced atomically
+  EXPECT_FALSE(std::filesystem::exists(dir / "a")) << "checking creates nothing";
+  EXPECT_EQ(error_of([&] { check_writable_file(dir / "existing", "--out"); }),
+            (dir / "existing").string() + ": --out names a directory, not a file");
+  EXPECT_EQ(error_of([&] { check_writable_file(dir / "file.txt/sub/r.json", "--results-json"); }),
+            (dir / "file.txt/sub/r.json").string() + ": --results-json: " + (dir / "file.txt").string() +
+                " is a file, not a directory");
+  // /proc/self is a directory nobody may create files in, root included.
+  EXPECT_NE(error_of([] { check_writable_file("/proc/self/halo.json", "--out"); }).find("cannot write in /proc/self"),
+            std::string::npos);
+}
+
+TEST_F(OutputPath, DirectoriesMayBeNewOrExistingButNotAFile) {
+  check_writable_dir(dir / "existing", "--out");
+  check_writable_dir(dir / "x/y/z", "--out");
+  EXPECT_EQ(error_of([&] { check_writable_dir(dir / "file.txt", "--out"); }),
+            (dir / "file.txt").string() + ": --out must be a directory, but it is a file");
+  EXPECT_NE(error_of([&] { check_writable_dir(dir / "file.txt/root", "--out"); }).find("is a file, not a directory"),
+            std::string::npos);
+}
+
+TEST_F(OutputPath, TwoFlagsMayNotNameOneFile) {
+  check_output_files({{"--out", dir / "a.txt"}, {"--results-json", ""}, {"--log-samples", dir / "b.jsonl"}});
+  EXPECT_EQ(error_of([&] { check_output_files({{"--out", dir / "a.txt"}, {"--results-json", dir / "x/../a.txt"}}); }),
+            (dir / "x/../a.txt").string() + ": named by both --out and --results-json; each output needs its own file");
+}
+
+TEST_F(OutputPath, WithinResolvesDotsAndSymlinks) {
+  EXPECT_TRUE(path_is_within(dir / "existing", dir));
+  EXPECT_TRUE(path_is_within(dir / "existing/", dir / "existing"));
+  EXPECT_TRUE(path_is_within(dir / "existing/new/deeper", dir / "existing"));
+  EXPECT_TRUE(path_is_within(dir / "other/../existing/x", dir / "existing"));
+  EXPECT_FALSE(path_is_within(dir / "existing-2", dir / "existing"));
+  EXPECT_FALSE(path_is_within(dir, dir / "existing"));
+  std::filesystem::create_directory_symlink(dir / "existing", dir / "link");
+  EXPECT_TRUE(path_is_within(dir / "link/sub", dir / "existing"));
+}
+
+// Files are written through mkstemp (mode 0600); they must get 0666 & ~umask like any new file.
+// (The umask is read once per process: tests/cli runs halo under several umasks.)
+TEST_F(OutputPath, WrittenFilesFollowTheUmask) {
+  const mode_t mask = ::umask(022);
+  ::umask(mask);
+  EXPECT_EQ(process_umask(), mask);
+  EXPECT_EQ(new_file_mode(), 0666 & ~mask);
+  write_file_atomic(dir / "moded.txt", "x");
+  struct stat st {};
+  ASSERT_EQ(::stat((dir / "moded.txt").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0666 & ~mask);
+}
+
+TEST(AtomicFile, ReadingADirectorySaysSo) {
+  auto dir = std::filesystem::temp_directory_path() / ("halo_test_readdir_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "config.json");
+  EXPECT_EQ(error_of([&] { read_file(dir / "config.json"); }),
+            (dir / "config.json").string() + ": is a directory, not a file");
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -1,10 +1,13 @@
-// End-to-end tests of the engine commands (info, score, generate, convert) through the real
-// binary: results on the golden fixtures, and one-line errors with a non-zero exit on bad input.
+// End-to-end tests of the engine commands (info, score, generate, convert, tokenize) through the
+// real binary: results on the golden fixtures, one-line errors with a non-zero exit on bad input,
+// and what convert may overwrite and with which permissions.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <map>
 
 #include "base/atomic_file.h"
 #include "run_command.h"
@@ -185,6 +188,184 @@ TEST_F(Cli, BadFlags) {
   expect_one_line_error(halo({"score", "--model", model, "--tokens", "1", "--device", "tpu"}), "--device");
   expect_one_line_error(halo({"score", "--tokens", "1"}), "--model");
   expect_one_line_error(halo({"frobnicate"}), "subcommand");
+}
+
+
+const std::string kRun = (kGolden / "runs/r1_gqa_all_on").string();
+
+// Every file under `dir` (relative name → content), to see that nothing changed.
+std::map<std::string, std::string> snapshot(const std::filesystem::path& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) files[std::filesystem::relative(e.path(), dir).string()] = read_file(e.path());
+  }
+  return files;
+}
+
+// `halo convert --out` equal to --model used to overwrite the source weights and config, exit 0.
+TEST_F(Cli, ConvertNeverOverwritesItsInputsOrAnotherModel) {
+  auto model = copy_model("qwen3_gqa_untied");
+  auto run = dir / "run";
+  std::filesystem::copy(kRun, run, std::filesystem::copy_options::recursive);
+  const auto model_before = snapshot(model), run_before = snapshot(run);
+  auto convert = [&](const std::filesystem::path& out, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"convert", "--model", model.string(), "--rnn", run.string(), "--convert", "1",
+                                  "--out", out.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return halo(args);
+  };
+  expect_one_line_error(convert(model), "--out is the --model directory");
+  expect_one_line_error(convert(model / "."), "--out is the --model directory");
+  expect_one_line_error(convert(model / "hybrid"), "--out lies inside the --model directory");
+  expect_one_line_error(convert(run), "--out is the --rnn directory");
+  expect_one_line_error(convert(run / "ckpt_1000"), "--out lies inside the --rnn directory");
+  EXPECT_EQ(snapshot(model), model_before);
+  EXPECT_EQ(snapshot(run), run_before);
+  EXPECT_FALSE(std::filesystem::exists(model / "hybrid"));
+
+  // A directory that already holds a model is replaced only with --force.
+  auto other = dir / "other";
+  std::filesystem::copy(kGolden / "models/qwen3_legacy_sharded", other, std::filesystem::copy_options::recursive);
+  const auto other_before = snapshot(other);
+  expect_one_line_error(convert(other), "already holds a model (config.json); pass --force");
+  EXPECT_EQ(snapshot(other), other_before);
+  CommandResult forced = convert(other, {"--force"});
+  ASSERT_EQ(forced.exit_code, 0) << forced.err;
+  // The earlier model's index and shards do not survive next to the new model.safetensors.
+  for (const char* stale : {"model.safetensors.index.json", "model-00001-of-00002.safetensors",
+                            "model-00002-of-00002.safetensors"}) {
+    EXPECT_FALSE(std::filesystem::exists(other / stale)) << stale;
+  }
+  EXPECT_TRUE(std::filesystem::exists(other / "model.safetensors"));
+  CommandResult info = halo({"info", "--model", other.string()});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_NE(info.out.find("1:lightning-attn"), std::string::npos) << info.out;
+
+  // --force into the input itself is the user's call, but its own files are never deleted.
+  write_file_atomic(model / "model-00001-of-00002.safetensors", "kept");
+  CommandResult into_input = convert(model, {"--force"});
+  ASSERT_EQ(into_input.exit_code, 0) << into_input.err;
+  EXPECT_EQ(read_file(model / "model-00001-of-00002.safetensors"), "kept");
+}
+
+// Every output file used to be 0600 (mkstemp), whatever the umask.
+TEST_F(Cli, OutputFilesAndFoldersFollowTheUmask) {
+  for (mode_t mask : {mode_t(022), mode_t(027)}) {
+    auto out = dir / ("hybrid" + std::to_string(mask)) / "nested";
+    CommandResult r = testing::run_command(
+        HALO_BINARY,
+        {"convert", "--model", (kGolden / "models/qwen3_gqa_untied").string(), "--rnn", kRun, "--convert", "1",
+         "--out", out.string()},
+        mask);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (const char* file : {"model.safetensors", "config.json", "generation_config.json"}) {
+      struct stat st {};
+      ASSERT_EQ(::stat((out / file).c_str(), &st), 0) << file;
+      EXPECT_EQ(st.st_mode & 0777, 0666 & ~mask) << file << " under umask 0" << std::oct << mask;
+    }
+    for (const auto& folder : {out, out.parent_path()}) {
+      struct stat st {};
+      ASSERT_EQ(::stat(folder.c_str(), &st), 0);
+      EXPECT_EQ(st.st_mode & 0777, 0777 & ~mask) << folder << " under umask 0" << std::oct << mask;
+    }
+  }
+}
+
+// `info` used to accept a config whose shapes the weights do not have (hidden_size 10^9).
+TEST_F(Cli, InfoChecksTheConfigAgainstTheWeights) {
+  auto model = copy_model("qwen3_gqa_untied");
+  auto config = nlohmann::json::parse(read_file(model / "config.json"));
+  config["hidden_size"] = 1000000000;
+  write_file_atomic(model / "config.json", config.dump());
+  expect_one_line_error(halo({"info", "--model", model.string()}),
+                        "model.safetensors: 'model.embed_tokens.weight' has shape [192, 48], the config expects "
+                        "[192, 1000000000]");
+  config["hidden_size"] = 48;
+  config["num_key_value_heads"] = 4;
+  write_file_atomic(model / "config.json", config.dump());
+  expect_one_line_error(halo({"info", "--model", model.string()}),
+                        "'model.layers.0.self_attn.k_proj.weight' has shape");
+  // The Stage-1 run's lightning layers too.
+  auto run = dir / "run";
+  std::filesystem::copy(kRun, run, std::filesystem::copy_options::recursive);
+  auto run_config = nlohmann::json::parse(read_file(run / "orig_config.json"));
+  run_config["lightning_head_dim"] = 4;
+  write_file_atomic(run / "orig_config.json", run_config.dump());
+  std::filesystem::remove(run / "student_config.json");
+  expect_one_line_error(
+      halo({"info", "--model", (kGolden / "models/qwen3_gqa_untied").string(), "--rnn", run.string()}),
+                        "ckpt_1000/model.safetensors: 'model.layers.0.self_attn.q_proj.weight' has shape");
+}
+
+// Headers naming a tensor twice and shards outside the model directory used to be accepted.
+TEST_F(Cli, DuplicateKeysAndEscapingShardsAreRefused) {
+  auto model = copy_model("qwen3_gqa_untied");
+  const std::string entry = R"({"dtype":"F32","shape":[1],"data_offsets":[0,4]})";
+  write_raw_safetensors(model / "model.safetensors",
+                        "{\"model.norm.weight\":" + entry + ",\"model.norm.weight\":" + entry + "}", 4);
+  expect_one_line_error(halo({"info", "--model", model.string()}),
+                        "model.safetensors: the header names 'model.norm.weight' twice");
+
+  auto sharded = dir / "sharded";
+  std::filesystem::copy(kGolden / "models/qwen3_legacy_sharded", sharded, std::filesystem::copy_options::recursive);
+  auto index = nlohmann::json::parse(read_file(sharded / "model.safetensors.index.json"));
+  const std::string first_key = index["weight_map"].begin().key();
+  for (const std::string& shard : {(sharded / "model-00001-of-00002.safetensors").string(),
+                                   std::string("../sharded/model-00001-of-00002.safetensors")}) {
+    index["weight_map"][first_key] = shard;
+    write_file_atomic(sharded / "model.safetensors.index.json", index.dump());
+    expect_one_line_error(halo({"info", "--model", sharded.string()}),
+                          "model.safetensors.index.json: weight_map entry '" + first_key + "': shard '" + shard +
+                              "' must be a file name inside the model directory");
+  }
+}
+
+// These used to say "neither model.safetensors nor … exists" and "not valid JSON".
+TEST_F(Cli, SymlinkLoopsAndDirectoriesAreNamedForWhatTheyAre) {
+  auto model = copy_model("qwen3_gqa_untied");
+  std::filesystem::remove(model / "model.safetensors");
+  std::filesystem::create_symlink("model.safetensors", model / "model.safetensors");
+  expect_one_line_error(halo({"info", "--model", model.string()}),
+                        (model / "model.safetensors").string() + ": cannot be resolved: it is a symlink loop");
+  std::filesystem::remove(model / "config.json");
+  std::filesystem::create_directory(model / "config.json");
+  expect_one_line_error(halo({"info", "--model", model.string()}),
+                        (model / "config.json").string() + ": is a directory, not a file");
+}
+
+TEST_F(Cli, NumbersOutOfRangeSaySo) {
+  std::string model = (kGolden / "models/qwen3_gqa_untied").string();
+  expect_one_line_error(halo({"score", "--model", model, "--rnn", kRun, "--convert", "0-99999999999", "--tokens", "1"}),
+                        "--convert: index 99999999999 out of range (the model has 3 layers: 0-2)");
+  expect_one_line_error(halo({"score", "--model", model, "--tokens", "1,99999999999"}),
+                        "--tokens: '99999999999' is out of range");
+}
+
+// The runtime never runs positions at or past max_position_embeddings.
+TEST_F(Cli, ScoreAndGenerateStayWithinTheModelsLength) {
+  auto model = copy_model("qwen3_gqa_untied");
+  auto config = nlohmann::json::parse(read_file(model / "config.json"));
+  config["max_position_embeddings"] = 4;
+  write_file_atomic(model / "config.json", config.dump());
+  EXPECT_EQ(halo({"score", "--model", model.string(), "--tokens", "1,2,3,4,5"}).exit_code, 0);  // runs 4
+  expect_one_line_error(halo({"score", "--model", model.string(), "--tokens", "1,2,3,4,5,6"}),
+                        (model / "config.json").string() +
+                            ": max_position_embeddings is 4, so at most 5 tokens can be scored (all but the last are "
+                            "run), not 6");
+  EXPECT_EQ(halo({"generate", "--model", model.string(), "--tokens", "1,2", "--max-new-tokens", "2"}).exit_code, 0);
+  expect_one_line_error(halo({"generate", "--model", model.string(), "--tokens", "1,2", "--max-new-tokens", "3"}),
+                        "max_position_embeddings is 4, fewer than the prompt's 2 tokens + --max-new-tokens 3");
+}
+
+// An id of 2^31 - 1 in tokenizer.json used to end in "internal error: vector::_M_default_append".
+TEST_F(Cli, TokenizerIdsBeyondTheVocabularyAreRefused) {
+  auto tok = dir / "tok";
+  std::filesystem::create_directories(tok);
+  auto j = nlohmann::json::parse(read_file(std::filesystem::path(HALO_TEST_DATA) / "tokenizer/tiny/tokenizer.json"));
+  j["model"]["vocab"]["huge"] = 2147483647;
+  write_file_atomic(tok / "tokenizer.json", j.dump());
+  expect_one_line_error(halo({"tokenize", "--tokenizer", tok.string(), "--text", "hi"}),
+                        (tok / "tokenizer.json").string() + ": model.vocab[\"huge\"]: id 2147483647 is out of range");
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // binary, tokenizer and runtime; output files; one-line errors for bad data.
 #include <gtest/gtest.h>
 
+#include "eval/lm_eval_table.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -15,6 +17,13 @@
 
 namespace halo::eval {
 namespace {
+
+// Tasks in the results table printed on stdout.
+size_t table_tasks(const std::string& out) {
+  size_t n = 0;
+  for (const TableRow& row : parse_results_table(out, "stdout")) n += row.names_task;
+  return n;
+}
 
 const std::filesystem::path kData = std::filesystem::path(HALO_TEST_DATA) / "eval";
 const std::filesystem::path kTinyTokenizer = std::filesystem::path(HALO_TEST_DATA) / "tokenizer" / "tiny";
@@ -159,6 +168,170 @@ TEST_F(EvalCli, BadDataIsOneLineError) {
   r = eval({"--tasks", "piqa", "--data", kData.string()});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("unknown task 'piqa'"), std::string::npos) << r.err;
+}
+
+size_t count(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// A bad output location used to fail only after the whole evaluation.
+TEST_F(EvalCli, OutputLocationsAreCheckedBeforeAnyWork) {
+  write_file_atomic(dir / "a_file", "x");
+  auto r = eval({"--tasks", "arc_easy", "--data", kData.string(), "--results-json", (dir / "a_file/r.json").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "halo: error: " + (dir / "a_file/r.json").string() + ": --results-json: " +
+                       (dir / "a_file").string() + " is a file, not a directory\n")
+      << "nothing ran before the error";
+  std::filesystem::create_directories(dir / "a_dir");
+  r = eval({"--tasks", "arc_easy", "--data", kData.string(), "--log-samples", (dir / "a_dir").string()});
+  EXPECT_EQ(r.err, "halo: error: " + (dir / "a_dir").string() + ": --log-samples names a directory, not a file\n");
+  r = eval({"--tasks", "arc_easy", "--data", kData.string(), "--out", (dir / "same.txt").string(), "--results-json",
+            (dir / "same.txt").string()});
+  EXPECT_EQ(r.err, "halo: error: " + (dir / "same.txt").string() +
+                       ": named by both --out and --results-json; each output needs its own file\n");
+  EXPECT_EQ(r.out, "");
+}
+
+// --limit -1 used to become 18446744073709551615.
+TEST_F(EvalCli, LimitMustBeAPositiveNumber) {
+  auto r = eval({"--tasks", "arc_easy", "--data", kData.string(), "--limit", "-1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "halo: error: --limit: -1 is negative; give a number of at least 1\n");
+  r = eval({"--tasks", "arc_easy", "--data", kData.string(), "--limit", "99999999999999999999999"});
+  EXPECT_EQ(r.err, "halo: error: --limit: 99999999999999999999999 is too large\n");
+  r = eval({"--tasks", "arc_easy", "--data", kData.string(), "--limit", "0"});
+  EXPECT_EQ(r.err, "halo: error: --limit: must be at least 1\n");
+}
+
+// --tasks given twice used to fail with CLI11's "At Most 1 required but received 2".
+TEST_F(EvalCli, TasksGivenTwiceAddUpAndRunOnce) {
+  auto r = eval({"--tasks", "arc_easy", "--tasks", "arc_easy,arc_challenge", "--data", kData.string(), "--limit", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(table_tasks(r.out), 2u) << r.out;
+  EXPECT_EQ(count(r.out, "|arc_easy"), 1u) << r.out;
+}
+
+// eval used to say only "tokenizer.json: no such file" for a model directory without one.
+TEST_F(EvalCli, TokenizerCanLiveOutsideTheModelDirectory) {
+  auto tokenizer = dir / "tokenizer";
+  std::filesystem::create_directories(tokenizer);
+  for (const char* file : {"tokenizer.json", "tokenizer_config.json"}) {
+    std::filesystem::rename(dir / "model" / file, tokenizer / file);
+  }
+  auto r = eval({"--tasks", "arc_easy", "--data", kData.string(), "--limit", "1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "halo: error: " + (dir / "model/tokenizer.json").string() +
+                       ": missing; evaluation needs the model's tokenizer.json (pass --tokenizer DIR if it lives "
+                       "elsewhere)\n");
+  r = eval({"--tokenizer", tokenizer.string(), "--tasks", "arc_easy", "--data", kData.string(), "--limit", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(table_tasks(r.out), 1u) << r.out;
+}
+
+// Every missing data file in one error, not one per run.
+TEST_F(EvalCli, EveryMissingDataFileIsNamedAtOnce) {
+  auto data = dir / "data";
+  std::filesystem::copy(kData, data, std::filesystem::copy_options::recursive);
+  std::filesystem::remove(data / "hellaswag/validation.jsonl");
+  std::filesystem::remove(data / "swde/validation.jsonl");
+  auto r = eval({"--tasks", "commonsense,retrieval", "--data", data.string(), "--limit", "1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "halo: error: " + data.string() +
+                       ": 2 dataset files are missing: hellaswag/validation.jsonl, swde/validation.jsonl (see "
+                       "docs/data.md for how to export them)\n");
+  // A row with no choices says so (it used to say "has 0 entries but choices.label has 0").
+  write_file_atomic(data / "arc_easy/test.jsonl",
+                    R"({"id": "E9", "question": "Q?", "choices": {"text": [], "label": []}, "answerKey": "A"})");
+  r = eval({"--tasks", "arc_easy", "--data", data.string()});
+  EXPECT_EQ(r.err, "halo: error: " + (data / "arc_easy/test.jsonl").string() +
+                       ":1: the row has no choices (choices.text and choices.label are empty)\n");
+}
+
+// Contexts are cut from the left at the model's max_position_embeddings exactly as lm-eval 0.4.9.1's
+// HF backend cuts them; before, they ran whole (a 100k-character context took minutes of attention
+// over positions the model was never trained on).
+class ShortModelEvalCli : public EvalCli {
+ protected:
+  void SetUp() override {
+    EvalCli::SetUp();
+    auto config = nlohmann::json::parse(read_file(dir / "model/config.json"));
+    config["max_position_embeddings"] = kMaxLength;
+    write_file_atomic(dir / "model/config.json", config.dump());
+    data = dir / "data";
+    write_file_atomic(data / "arc_easy/test.jsonl",
+                      R"({"id": "L1", "question": "Which of these words is the one that the longest question of this )"
+                      R"(test file is asking about, given all of the words that came before it?", "choices": {"text": )"
+                      R"(["hello world", "ab"], "label": ["A", "B"]}, "answerKey": "A"})" "\n");
+    write_file_atomic(data / "fda/validation.jsonl",
+                      R"({"doc_id": "0", "file_name": "f", "key": "k", "value": "v", "text": "a short one:"})" "\n" +
+                          nlohmann::json{{"doc_id", "1"}, {"file_name", "f"}, {"key", "k"}, {"value", "v"},
+                                         {"text", std::string(100000, 'a') + " and then the question:"}}.dump() +
+                          "\n");
+  }
+  std::vector<int> token_ids(const std::string& text) {
+    auto r = halo::testing::run_command(HALO_BINARY, {"tokenize", "--tokenizer", (dir / "model").string(), "--text",
+                                                      text, "--ids-only"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::vector<int> ids;
+    std::istringstream in(r.out);
+    for (std::string id; std::getline(in, id, ',');) ids.push_back(std::stoi(id));
+    return ids;
+  }
+  static constexpr int kMaxLength = 60;
+  std::filesystem::path data;
+};
+
+TEST_F(ShortModelEvalCli, LogLikelihoodsAreThoseOfTheLeftTruncatedInput) {
+  auto samples = dir / "s.jsonl";
+  auto r = eval({"--tasks", "arc_easy", "--data", data.string(), "--precision", "fp32", "--log-samples",
+                 samples.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto sample = nlohmann::json::parse(read_file(samples));
+  const std::string context = sample["context"];
+  const std::vector<int> context_ids = token_ids(context);
+  ASSERT_GT(context_ids.size(), size_t(kMaxLength)) << "the question must not fit";
+  EXPECT_EQ(sample["context_tokens"], context_ids.size());
+  for (size_t c = 0; c < 2; ++c) {
+    std::vector<int> whole = token_ids(context + sample["continuations"][c].get<std::string>());
+    const size_t continuation = whole.size() - context_ids.size();
+    // lm-eval: (context + continuation)[-(max_length + 1):], scored on its last len(continuation) tokens.
+    std::vector<int> input(whole.end() - (kMaxLength + 1), whole.end());
+    EXPECT_EQ(sample["context_tokens_kept"][c], kMaxLength + 1 - continuation);
+    std::string tokens;
+    for (int id : input) tokens += (tokens.empty() ? "" : ",") + std::to_string(id);
+    auto score =
+        halo::testing::run_command(HALO_BINARY, {"score", "--model", (dir / "model").string(), "--tokens", tokens});
+    ASSERT_EQ(score.exit_code, 0) << score.err;
+    auto logprobs = nlohmann::json::parse(score.out)["logprobs"].get<std::vector<double>>();
+    double expected = 0;
+    for (size_t i = logprobs.size() - continuation; i < logprobs.size(); ++i) expected += logprobs[i];
+    ASSERT_NEAR(sample["loglikelihoods"][c].get<double>(), expected, 1e-4) << "choice " << c;
+  }
+}
+
+TEST_F(ShortModelEvalCli, PromptsKeepTheirLastMaxLengthMinusMaxGenToksTokens) {
+  auto samples = dir / "s.jsonl";
+  auto r = eval({"--tasks", "fda", "--data", data.string(), "--log-samples", samples.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(read_file(samples));
+  std::vector<size_t> prompt_tokens;
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line);
+    prompt_tokens.push_back(j["prompt_tokens"]);
+    EXPECT_LE(j["prompt_tokens"].get<size_t>() + j["generated_tokens"].get<size_t>(), size_t(kMaxLength));
+  }
+  const size_t short_prompt = token_ids("a short one:").size();
+  EXPECT_EQ(prompt_tokens, (std::vector<size_t>{short_prompt, kMaxLength - 48}));
+  // lm-eval asserts max_length > max_gen_toks; so does halo, in one line.
+  auto config = nlohmann::json::parse(read_file(dir / "model/config.json"));
+  config["max_position_embeddings"] = 48;
+  write_file_atomic(dir / "model/config.json", config.dump());
+  r = eval({"--tasks", "fda", "--data", data.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "halo: error: fda: max_gen_toks 48 leaves no room for a prompt within the model's maximum length "
+                   "48 (max_position_embeddings)\n");
 }
 
 }  // namespace

@@ -54,6 +54,38 @@ TEST(ScoreRequest, EmptyContextUsesThePrefixToken) {
   EXPECT_THROW(build_score_request(codec, "", continuations, std::nullopt), Error);
 }
 
+// lm-eval 0.4.9.1 (HFLM._loglikelihood_tokens, causal): the model input is
+// (context + continuation)[-(max_length + 1):][:-1]; the continuation keeps all its tokens.
+TEST(ScoreRequest, TooLongPairsLoseContextFromTheLeftAsLmEvalDoes) {
+  ByteCodec codec;
+  std::vector<std::string> continuations{" ab", " abcdef"};
+  auto fits = build_score_request(codec, "0123456789", continuations, std::nullopt, /*max_length=*/16);
+  EXPECT_TRUE(fits.truncated.empty()) << "10 + 7 = 17 = max_length + 1 tokens still fit";
+  ASSERT_EQ(fits.model_requests().size(), 1u);
+  EXPECT_EQ(fits.model_requests()[0].context, bytes("0123456789"));
+
+  auto cut = build_score_request(codec, "0123456789", continuations, std::nullopt, /*max_length=*/12);
+  EXPECT_EQ(cut.request.context, bytes("0123456789")) << "the encoded request is kept whole";
+  ASSERT_EQ(cut.truncated.size(), 2u);
+  // " ab": 10 + 3 = 13 = 12 + 1, nothing to cut; " abcdef": 10 + 7 = 17, 4 tokens go.
+  EXPECT_EQ(cut.truncated[0].context, bytes("0123456789"));
+  EXPECT_EQ(cut.truncated[0].continuations, (std::vector<std::vector<int32_t>>{bytes(" ab")}));
+  EXPECT_EQ(cut.truncated[1].context, bytes("456789"));
+  EXPECT_EQ(cut.truncated[1].continuations, (std::vector<std::vector<int32_t>>{bytes(" abcdef")}));
+  for (const auto& r : cut.model_requests()) {
+    EXPECT_LE(r.context.size() + r.continuations[0].size() - 1, 12u) << "positions run stay below max_length";
+  }
+  // lm-eval asserts len(continuation) <= max_length.
+  EXPECT_THROW(build_score_request(codec, "0123456789", continuations, std::nullopt, 6), Error);
+}
+
+TEST(GenerationPrompt, KeepsTheLastMaxLengthMinusMaxGenToksTokens) {
+  EXPECT_EQ(left_truncate_prompt(bytes("0123456789"), 64, 48), bytes("0123456789"));
+  EXPECT_EQ(left_truncate_prompt(bytes("0123456789"), 52, 48), bytes("6789"));
+  EXPECT_EQ(left_truncate_prompt(bytes("0123"), 52, 48), bytes("0123"));
+  EXPECT_THROW(left_truncate_prompt(bytes("0123"), 48, 48), Error);  // lm-eval asserts max_ctx_len > 0
+}
+
 TEST(StopStrings, EosStringAppendedOnce) {
   ByteCodec codec;
   std::vector<std::string> until{"\n"};

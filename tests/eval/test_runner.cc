@@ -4,6 +4,9 @@
 
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
 #include "eval/registry.h"
 #include "eval/results_io.h"
 #include "eval/runner.h"
@@ -190,6 +193,89 @@ TEST(Runner, InputHashFollowsDataAndRequests) {
   testing::ByteCodec merging({"ea"});  // other token ids, same files
   testing::FakeModel merging_model(merging, reply);
   EXPECT_NE(run("arc_easy,fda", merging_model, merging, opts).input_hash, a);
+}
+
+// With the model's maximum length set, no request reaches a position at or past it: contexts are cut
+// as lm-eval cuts them and generation budgets end at the length.
+TEST(Runner, NothingRunsPastTheModelsMaximumLength) {
+  testing::ByteCodec codec;
+  std::ostringstream samples;
+  // Multiple choice: "Question: How many legs does a spider have?\nAnswer:" is 51 byte tokens.
+  testing::FakeModel scorer(codec, reply);
+  RunOptions opts = options();
+  opts.max_length = 40;
+  opts.samples = &samples;
+  run("arc_easy", scorer, codec, opts);
+  ASSERT_FALSE(scorer.scored.empty());
+  size_t cut = 0;
+  for (const auto& request : scorer.scored) {
+    for (const auto& c : request.continuations) {
+      EXPECT_LE(request.context.size() + c.size(), 41u);
+      cut += request.context.size() + c.size() == 41;
+    }
+  }
+  EXPECT_GT(cut, 0u);
+  EXPECT_NE(samples.str().find("\"context_tokens_kept\""), std::string::npos);
+
+  // Generation: prompts keep their last max_length - max_gen_toks tokens (ruler: 80 - 32, fda:
+  // 80 - 48), and a larger generation_config budget stops at the length.
+  testing::FakeModel generator(codec, [](const std::string&) { return std::string(100, 'x'); });
+  samples.str("");
+  opts = options(4);  // ruler: the fixture's 4 questions
+  opts.samples = &samples;
+  opts.max_length = 80;
+  opts.max_new_tokens = 60;
+  run("fda,ruler_qa_squad", generator, codec, opts);
+  std::istringstream lines(samples.str());
+  size_t checked = 0;
+  for (std::string line; std::getline(lines, line); ++checked) {
+    auto j = nlohmann::json::parse(line);
+    const size_t prompt = j["prompt_tokens"], generated = j["generated_tokens"];
+    EXPECT_EQ(prompt, j["task"] == "fda" ? 32u : 48u) << line;  // every fixture prompt is longer
+    EXPECT_EQ(prompt + generated, 80u) << line;                   // 48 resp. 32 of the budget of 60
+  }
+  EXPECT_EQ(checked, 2u + 4u);
+
+  // Cutting changes the requests, and so the input hash; without a cut nothing changes.
+  RunOptions roomy = options();
+  roomy.max_length = 100000;
+  EXPECT_EQ(prepare_eval(resolve_tasks("arc_easy,fda"), codec, roomy).input_hash,
+            prepare_eval(resolve_tasks("arc_easy,fda"), codec, options()).input_hash);
+  RunOptions tight = options();
+  tight.max_length = 50;
+  EXPECT_NE(prepare_eval(resolve_tasks("arc_easy"), codec, tight).input_hash,
+            prepare_eval(resolve_tasks("arc_easy"), codec, options()).input_hash);
+  // lm-eval asserts max_length > max_gen_toks.
+  tight.max_length = 40;
+  try {
+    prepare_eval(resolve_tasks("fda"), codec, tight);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "fda: max_gen_toks 48 leaves no room for a prompt within the model's maximum length 40 "
+                           "(max_position_embeddings)");
+  }
+}
+
+TEST(Runner, EveryMissingDataFileIsNamedAtOnce) {
+  testing::ByteCodec codec;
+  RunOptions opts = options();
+  opts.data_dir = kData / "nowhere";
+  try {
+    prepare_eval(resolve_tasks("arc_easy,ruler_qa_squad"), codec, opts);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              opts.data_dir.string() +
+                  ": 2 dataset files are missing: arc_easy/test.jsonl, ruler_qa_squad/prompts.jsonl "
+                  "or ruler_qa_squad/dev-v2.0.json (see docs/data.md for how to export them)");
+  }
+  try {
+    prepare_eval(resolve_tasks("fda"), codec, opts);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), (opts.data_dir / "fda/validation.jsonl").string() +
+                                         ": missing dataset file (see docs/data.md for how to export it)");
+  }
 }
 
 TEST(Runner, PreparedOnceRunsOnEveryVariant) {

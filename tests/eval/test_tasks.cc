@@ -2,9 +2,14 @@
 // hand against docs/lm-eval-rules.md §1–§4, and the one-line errors for bad rows.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <new>
 #include <string>
 
+#include "base/atomic_file.h"
 #include "base/error.h"
+#include "eval/jsonl.h"
 #include "eval/registry.h"
 #include "eval/tasks.h"
 
@@ -109,6 +114,34 @@ TEST(BadRows, OneLineErrorsWithFileAndLine) {
   std::string missing = (kData / "nowhere" / "hellaswag" / "validation.jsonl").string();
   EXPECT_EQ(error_of([&] { hellaswag_task().load(LoadContext{kData / "nowhere", nullptr, std::nullopt}); }),
             missing + ": cannot open dataset file (see docs/data.md for how to export it)");
+}
+
+TEST(BadRows, ARowWithoutChoicesSaysSo) {
+  const auto file = std::filesystem::temp_directory_path() / ("halo_test_no_choices_" + std::to_string(::getpid()));
+  write_file_atomic(file, R"({"id": "E9", "question": "Q?", "choices": {"text": [], "label": []}, "answerKey": "A"})");
+  EXPECT_EQ(error_of([&] { read_jsonl(file, std::nullopt, [](const JsonRow& row) { arc_doc(row); }); }),
+            file.string() + ":1: the row has no choices (choices.text and choices.label are empty)");
+  std::filesystem::remove(file);
+}
+
+// Oversized lines and running out of memory name the file and the line, not "std::bad_alloc".
+TEST(BadRows, SizeAndMemoryProblemsNameFileAndLine) {
+  const auto file = std::filesystem::temp_directory_path() / ("halo_test_big_rows_" + std::to_string(::getpid()));
+  write_file_atomic(file, "{\"text\": \"short\"}\n{\"text\": \"" + std::string(300, 'x') + "\"}\n");
+  size_t rows = 0;
+  EXPECT_EQ(error_of([&] { read_jsonl(file, std::nullopt, [&](const JsonRow&) { ++rows; }, 100); }),
+            file.string() + ":2: line longer than 100 bytes; no dataset row is that large");
+  EXPECT_EQ(rows, 1u);
+  read_jsonl(file, std::nullopt, [](const JsonRow&) {}, 400);
+  EXPECT_EQ(error_of([&] { read_jsonl(file, std::nullopt, [](const JsonRow& row) {
+              if (row.string("text").size() > 100) throw std::bad_alloc();
+            }); }),
+            file.string() + ":2: out of memory while reading this line (312 bytes)");
+  std::filesystem::remove(file);
+  std::filesystem::create_directories(file);
+  EXPECT_EQ(error_of([&] { read_jsonl(file, std::nullopt, [](const JsonRow&) {}); }),
+            file.string() + ": is a directory, not a dataset file");
+  std::filesystem::remove_all(file);
 }
 
 TEST(Registry, GroupsNamesAndErrors) {

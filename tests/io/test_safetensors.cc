@@ -247,6 +247,45 @@ TEST(TensorStore, BadIndexAndEmptyDirectory) {
                          {"model.safetensors.index.json", "'a'"}));
 }
 
+// HF's loaders join shard names to the model directory; a name that leaves it is refused.
+TEST(TensorStore, ShardsMustLieInTheModelDirectory) {
+  TempDir tmp;
+  std::vector<float> v = {7};
+  write_safetensors(tmp / "outside.safetensors", {{"a", DType::F32, {1}, v}});
+  std::filesystem::create_directories(tmp / "model");
+  for (const std::string& shard : {(tmp / "outside.safetensors").string(), std::string("../outside.safetensors"),
+                                  std::string("sub/../../outside.safetensors")}) {
+    write_index(tmp / "model", {{"a", shard}});
+    EXPECT_TRUE(fails_with([&] { TensorStore::open_directory(tmp / "model"); },
+                           {"model.safetensors.index.json", "'a'", shard,
+                            "must be a file name inside the model directory"}))
+        << shard;
+  }
+}
+
+TEST(TensorStore, IndexNamingATensorTwiceIsRefused) {
+  TempDir tmp;
+  std::vector<float> v = {7};
+  write_safetensors(tmp / "model-00001-of-00001.safetensors", {{"a", DType::F32, {1}, v}});
+  write_text(tmp / "model.safetensors.index.json",
+             R"({"weight_map": {"a": "model-00001-of-00001.safetensors", "a": "model-00001-of-00001.safetensors"}})");
+  EXPECT_TRUE(fails_with([&] { TensorStore::open_directory(tmp.path()); },
+                         {"model.safetensors.index.json", "'a' is named twice"}));
+}
+
+// A symlink loop or a dangling symlink is not "neither file exists".
+TEST(TensorStore, UnresolvableSymlinksSayWhatTheyAre) {
+  TempDir tmp;
+  std::filesystem::create_symlink("model.safetensors", tmp / "model.safetensors");
+  EXPECT_TRUE(fails_with([&] { TensorStore::open_directory(tmp.path()); },
+                         {(tmp / "model.safetensors").string(), "symlink loop"}));
+  std::filesystem::remove(tmp / "model.safetensors");
+  std::filesystem::create_symlink(tmp / "gone.safetensors", tmp / "model.safetensors");
+  EXPECT_TRUE(fails_with([&] { TensorStore::open_directory(tmp.path()); },
+                         {(tmp / "model.safetensors").string(), "is a symlink to", "gone.safetensors",
+                          "which does not exist"}));
+}
+
 // Bad files: each error names the file, and the tensor where one is at fault.
 class BadFile : public ::testing::Test {
  protected:
@@ -385,6 +424,17 @@ TEST_F(BadFile, ControlCharactersInKeysStayOnOneLine) {
 }
 
 // Random corruption of a valid file never crashes: it loads or throws a halo::Error.
+// nlohmann (like Python's json) keeps the last of two equal keys: a header naming a tensor twice
+// would load whichever entry came last. HF's safetensors refuses such headers.
+TEST_F(BadFile, TensorNamedTwice) {
+  const std::string entry = R"({"dtype":"F32","shape":[1],"data_offsets":[0,4]})";
+  write_raw_safetensors(path(), "{\"w\":" + entry + ",\"w\":" + entry + "}", std::string(4, '\0'));
+  EXPECT_TRUE(fails({"the header names 'w' twice"}));
+  write_raw_safetensors(path(), R"({"w":{"dtype":"F32","dtype":"F16","shape":[1],"data_offsets":[0,4]}})",
+                        std::string(4, '\0'));
+  EXPECT_TRUE(fails({"the header names 'dtype' twice"}));
+}
+
 TEST(Safetensors, SurvivesRandomCorruption) {
   TempDir tmp;
   std::vector<float> v = ramp(12, 0.25f);

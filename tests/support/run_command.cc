@@ -1,6 +1,7 @@
 #include "run_command.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,13 +24,15 @@ std::string slurp(const std::filesystem::path& path) {
 
 }  // namespace
 
-CommandResult run_command(const std::string& program, const std::vector<std::string>& args) {
+CommandResult run_command(const std::string& program, const std::vector<std::string>& args,
+                          std::optional<mode_t> umask) {
   // Output goes to temporary files: no pipe can fill up and block the child.
   auto base = std::filesystem::temp_directory_path() / ("halo_cmd_" + std::to_string(::getpid()));
   std::string out_path = base.string() + ".out", err_path = base.string() + ".err";
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
+    if (umask) ::umask(*umask);
     int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(out, 1);

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <thread>
@@ -266,6 +267,65 @@ TEST_F(SweepCli, BadFlags) {
   expect_error(sweep_args({"--convert", "1"}), "--convert");  // sweep converts one layer at a time: --layers
   expect_error({"sweep", "--model", (dir / "model").string(), "--data", data.string(), "--out", root.string()},
                "needs --rnn");
+}
+
+// `--out` that is a file used to fail only after the weights were loaded and a suite had run.
+TEST_F(SweepCli, OutputRootIsCheckedBeforeAnyWork) {
+  write_file_atomic(dir / "a_file", "x");
+  root = dir / "a_file";
+  CommandResult r = halo(sweep_args());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "halo: error: " + root.string() + ": --out must be a directory, but it is a file\n")
+      << "no plan, no progress: nothing ran";
+  root = dir / "a_file/root";
+  r = halo(sweep_args());
+  EXPECT_EQ(r.err, "halo: error: " + root.string() + ": --out: " + (dir / "a_file").string() +
+                       " is a file, not a directory\n");
+}
+
+TEST_F(SweepCli, HelpOffersOnlyWhatTheSweepAccepts) {
+  CommandResult r = halo({"sweep", "--help"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("--convert"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--tokenizer"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--layers"), std::string::npos) << r.out;
+}
+
+TEST_F(SweepCli, EveryMissingDataFileOfBothSuitesIsNamedAtOnce) {
+  std::filesystem::remove(data / "arc_challenge/test.jsonl");
+  std::filesystem::remove(data / "fda/validation.jsonl");
+  CommandResult r = halo(sweep_args({"--dry-run"}));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "halo: error: " + data.string() +
+                       ": 2 dataset files are missing: arc_challenge/test.jsonl, fda/validation.jsonl (see "
+                       "docs/data.md for how to export them)\n");
+}
+
+TEST_F(SweepCli, FlagsSayWhatIsWrong) {
+  std::vector<std::string> args = sweep_args();
+  *(std::find(args.begin(), args.end(), "--limit") + 1) = "-1";
+  CommandResult r = halo(args);
+  EXPECT_EQ(r.err, "halo: error: --limit: -1 is negative; give a number of at least 1\n");
+  // Repeated --tasks add up, as "commonsense,retrieval" does.
+  r = halo(sweep_args({"--tasks", "commonsense", "--tasks", "retrieval", "--dry-run"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("  commonsense: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("  retrieval: "), std::string::npos) << r.err;
+}
+
+TEST_F(SweepCli, TokenizerCanLiveOutsideTheModelDirectory) {
+  auto tokenizer = dir / "tokenizer";
+  std::filesystem::create_directories(tokenizer);
+  for (const char* file : {"tokenizer.json", "tokenizer_config.json"}) {
+    std::filesystem::rename(dir / "model" / file, tokenizer / file);
+  }
+  CommandResult r = halo(sweep_args({"--dry-run"}));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("model/tokenizer.json: missing; evaluation needs the model's tokenizer.json (pass --tokenizer"),
+            std::string::npos) << r.err;
+  r = halo(sweep_args({"--tokenizer", tokenizer.string(), "--layers", "1"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(root / "tiny-lightning/layer1/results.json"));
 }
 
 // Layer-prefix reuse changes how the work is scheduled, not the numbers: on CPU in fp32 the sweep's

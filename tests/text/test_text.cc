@@ -237,11 +237,11 @@ TEST(Variants, TemplatePostProcessorAddsTokensOnlyWhenAsked) {
 
 TEST(Variants, IgnoreMergesTakesWholeVocabularyTokens) {
   nlohmann::json j = tiny_json();
-  j["model"]["vocab"]["xyz"] = 300;  // a token no merge produces
+  j["model"]["vocab"]["xyz"] = 275;  // a token no merge produces (the next free id)
   Variant v("ignore_merges");
   EXPECT_EQ(Tokenizer::load(v.write_json(j)).encode("xyz hello"), (Ids{120, 121, 122, 261}));
   j["model"]["ignore_merges"] = true;
-  EXPECT_EQ(Tokenizer::load(v.write_json(j)).encode("xyz hello"), (Ids{300, 261}));
+  EXPECT_EQ(Tokenizer::load(v.write_json(j)).encode("xyz hello"), (Ids{275, 261}));
 }
 
 TEST(Variants, SplitOnLiteralStringRemoved) {
@@ -297,9 +297,34 @@ TEST(BadInput, MergesMustReferToVocabularyTokens) {
   e = load_error(v.write_json(j));
   EXPECT_NE(e.find("model.merges[2]: token 'hel' is not in model.vocab"), std::string::npos) << e;
   j = tiny_json();
+  const int a_id = j["model"]["vocab"]["A"];
   j["model"]["vocab"].erase("A");
+  j["model"]["vocab"]["not-a-byte"] = a_id;  // ids stay dense
   e = load_error(v.write_json(j));
   EXPECT_NE(e.find("byte 0x41"), std::string::npos) << e;
+}
+
+// Tables are indexed by id: an id far beyond the number of tokens would ask for gigabytes (2^31 - 1
+// used to end in "vector::_M_default_append", 10^8 took 6.4 GB). Ids are bounded by the entries.
+TEST(BadInput, IdsAreBoundedByTheNumberOfTokens) {
+  Variant v("huge_ids");
+  nlohmann::json j = tiny_json();
+  j["model"]["vocab"]["xyz"] = 2147483647;
+  std::string e = load_error(v.write_json(j));
+  EXPECT_NE(e.find("tokenizer.json: model.vocab[\"xyz\"]: id 2147483647 is out of range: the file holds 276 tokens"),
+            std::string::npos) << e;
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  j = tiny_json();
+  j["added_tokens"][0]["id"] = 100000000;
+  e = load_error(v.write_json(j));
+  EXPECT_NE(e.find("added_tokens[0] (\"" + j["added_tokens"][0]["content"].get<std::string>() + "\"): id 100000000"),
+            std::string::npos) << e;
+  // A control character in a token stays on the error's one line.
+  j = tiny_json();
+  j["model"]["vocab"]["a\nb"] = 1000;
+  e = load_error(v.write_json(j));
+  EXPECT_NE(e.find("model.vocab[\"a\\nb\"]"), std::string::npos) << e;
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
 }
 
 TEST(BadInput, ConfigTokensMustExist) {

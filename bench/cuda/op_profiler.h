@@ -94,8 +94,8 @@ class OpProfiler final : public backend::Backend {
   std::vector<backend::TokenScore> score_targets(const backend::Tensor& l, std::span<const int32_t> t) override {
     return timed("score_targets", [&] { return inner_.score_targets(l, t); });
   }
-  std::vector<int32_t> argmax(const backend::Tensor& l) override {
-    return timed("argmax", [&] { return inner_.argmax(l); });
+  std::vector<int32_t> argmax(const backend::Tensor& l, backend::LogitRounding r) override {
+    return timed("argmax", [&] { return inner_.argmax(l, r); });
   }
 
   // "op  calls  ms  share" lines, largest first, then clears the totals.

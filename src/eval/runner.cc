@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -20,6 +21,16 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 void write_sample(const RunOptions& options, const nlohmann::json& line) {
   if (options.samples) *options.samples << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+}
+
+// A model whose logits hold a NaN or an infinity (non-finite weights) yields no log-likelihoods or
+// tokens; numpy would let choice 0 win every NaN argmax and a sweep would rank such a layer first.
+// The run stops instead, naming the variant, the task and the first document affected.
+[[noreturn]] void fail_non_finite(const runtime::LanguageModel& model, const Task& task, size_t doc_id,
+                                  const char* what) {
+  fail("{}: {} doc_id {}: {} (the model's logits hold a NaN or an infinity; `halo info --check-weights` "
+       "finds non-finite weights)",
+       model.describe(), task.name, doc_id, what);
 }
 
 // Per-document metric values, one vector per metric of the task.
@@ -47,6 +58,9 @@ MetricColumns run_multiple_choice(const PreparedTask& prepared, runtime::Languag
                batch.size());
     for (size_t i = begin; i < end; ++i) {
       ChoiceOutcome outcome = score_multiple_choice(docs[i], scores[i - begin], options.precision);
+      for (double ll : outcome.loglikelihoods) {
+        if (!std::isfinite(ll)) fail_non_finite(model, task, i, "a log-likelihood is not finite");
+      }
       for (size_t m = 0; m < task.metrics.size(); ++m) {
         columns[m].push_back(multiple_choice_metric(outcome, task.metrics[m].name));
       }
@@ -100,11 +114,19 @@ MetricColumns run_generation(const PreparedTask& prepared, runtime::LanguageMode
       runtime::GenerateRequest request;
       request.prompt = prepared.prompts[i];
       request.max_new_tokens = prepared.max_new_tokens;
+      // HF's generate() on a bf16 model picks from bf16 logits; --precision fp32 compares fp32 ones.
+      request.rounding = options.precision == Precision::bf16 ? backend::LogitRounding::bf16
+                                                              : backend::LogitRounding::none;
       request.stop_token_ids = options.stop_token_ids;
       request.should_stop = [&stops](std::span<const int32_t> generated) { return stops.should_stop(generated); };
       batch.push_back(std::move(request));
     }
-    auto generated = model.generate(batch);
+    std::vector<std::vector<int32_t>> generated;
+    try {
+      generated = model.generate(batch);
+    } catch (const runtime::NonFiniteLogits& e) {
+      fail_non_finite(model, task, begin + e.request, "greedy decoding met non-finite logits");
+    }
     HALO_CHECK(generated.size() == batch.size(), "model returned {} results for {} generation requests",
                generated.size(), batch.size());
     for (size_t i = begin; i < end; ++i) {

@@ -17,8 +17,6 @@ namespace {
 
 // Tokens of contexts and continuations per packed forward pass when scoring.
 constexpr int64_t kScoreBatchTokens = 4096;
-// Residual rows sent through the LM head at once: bounds the logits buffer to rows × vocab.
-constexpr int64_t kLogitRows = 128;
 
 int64_t request_tokens(const ScoreRequest& r) {
   int64_t n = int64_t(r.context.size());
@@ -39,16 +37,7 @@ std::string ModelRunner::describe() const {
 }
 
 std::vector<backend::TokenScore> ModelRunner::score_rows(const Tensor& rows, std::span<const int32_t> targets) {
-  Decoder decoder(backend_, model_);
-  std::vector<backend::TokenScore> scores;
-  scores.reserve(targets.size());
-  for (int64_t begin = 0; begin < rows.rows(); begin += kLogitRows) {
-    const int64_t count = std::min(kLogitRows, rows.rows() - begin);
-    auto part = backend_.score_targets(decoder.logits(rows.rows_view(begin, count)),
-                                       targets.subspan(size_t(begin), size_t(count)));
-    scores.insert(scores.end(), part.begin(), part.end());
-  }
-  return scores;
+  return Decoder(backend_, model_).score(rows, targets);
 }
 
 std::vector<backend::TokenScore> ModelRunner::sequence_logprobs(std::span<const int32_t> tokens) {
@@ -154,6 +143,22 @@ void ModelRunner::score_batch(std::span<const ScoreRequest> batch, std::vector<C
   }
 }
 
+std::vector<int32_t> ModelRunner::greedy_tokens(const Tensor& logits, std::span<const GenerateRequest> requests,
+                                               std::span<const size_t> active) {
+  // One argmax per rounding the active requests ask for (a batch normally shares one).
+  std::vector<int32_t> next(active.size()), by_rounding;
+  for (auto rounding : {backend::LogitRounding::none, backend::LogitRounding::bf16}) {
+    bool wanted = false;
+    for (size_t i : active) wanted = wanted || requests[i].rounding == rounding;
+    if (!wanted) continue;
+    by_rounding = backend_.argmax(logits, rounding);
+    for (size_t a = 0; a < active.size(); ++a) {
+      if (requests[active[a]].rounding == rounding) next[a] = by_rounding[a];
+    }
+  }
+  return next;
+}
+
 std::vector<std::vector<int32_t>> ModelRunner::generate(std::span<const GenerateRequest> requests) {
   std::vector<std::vector<int32_t>> generated(requests.size());
   Decoder decoder(backend_, model_);
@@ -174,6 +179,7 @@ std::vector<std::vector<int32_t>> ModelRunner::generate(std::span<const Generate
     active_states.push_back(&states.back());
     inputs.push_back(requests[i].prompt);
   }
+  size_t failed = requests.size();  // the lowest request whose logits were not finite
   // Prefill packs the prompts; each later step packs one new token per active sequence.
   while (!active.empty()) {
     Tensor out = decoder.forward(active_states, inputs);
@@ -184,11 +190,15 @@ std::vector<std::vector<int32_t>> ModelRunner::generate(std::span<const Generate
       Tensor dst = last_rows.rows_view(int64_t(a), 1);
       backend_.copy(out.rows_view(end - 1, 1), dst);
     }
-    std::vector<int32_t> next = backend_.argmax(decoder.logits(last_rows));
+    std::vector<int32_t> next = greedy_tokens(decoder.logits(last_rows), requests, active);
     std::vector<size_t> still;
     std::vector<SequenceState*> still_states;
     for (size_t a = 0; a < active.size(); ++a) {
       const GenerateRequest& request = requests[active[a]];
+      if (next[a] == backend::kNonFiniteRow) {
+        failed = std::min(failed, active[a]);
+        continue;
+      }
       std::vector<int32_t>& tokens = generated[active[a]];
       tokens.push_back(next[a]);
       bool stop = std::find(request.stop_token_ids.begin(), request.stop_token_ids.end(), next[a]) !=
@@ -204,6 +214,12 @@ std::vector<std::vector<int32_t>> ModelRunner::generate(std::span<const Generate
     active_states = std::move(still_states);
     inputs.clear();
     for (size_t i : active) inputs.push_back(std::span(&generated[i].back(), 1));
+  }
+  if (failed < requests.size()) {
+    throw NonFiniteLogits(fmt::format("{}: generation request {}: the logits hold a NaN or an infinity "
+                                      "(non-finite weights? `halo info --check-weights` finds them)",
+                                      describe(), failed),
+                          failed);
   }
   return generated;
 }

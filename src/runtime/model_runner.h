@@ -1,7 +1,7 @@
 // Runs one variant of a loaded model as a LanguageModel. Scoring encodes each context once,
 // forks its state for every continuation and runs all continuations of a batch side by side;
 // generation decodes a batch of prompts in lockstep. Only the rows that predict a scored token
-// go through the LM head, a slice at a time, so no [tokens × vocab] matrix is ever whole.
+// go through the LM head (Backend::score_head), so no [tokens × vocab] matrix is ever whole.
 #pragma once
 
 #include <span>
@@ -28,7 +28,11 @@ class ModelRunner final : public LanguageModel {
 
  private:
   void score_batch(std::span<const ScoreRequest> batch, std::vector<ContinuationScore>* out);
-  // Logits and scores of `rows` (residual rows) against `targets`, a slice of rows at a time.
+  // The greedy token of logits row a for requests[active[a]], under that request's rounding;
+  // kNonFiniteRow where the row is not finite.
+  std::vector<int32_t> greedy_tokens(const backend::Tensor& logits, std::span<const GenerateRequest> requests,
+                                     std::span<const size_t> active);
+  // Scores of `rows` (residual rows) against `targets` through the LM head.
   std::vector<backend::TokenScore> score_rows(const backend::Tensor& rows, std::span<const int32_t> targets);
 
   backend::Backend& backend_;

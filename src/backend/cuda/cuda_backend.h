@@ -54,7 +54,7 @@ class CudaBackend final : public Backend {
 
   std::vector<TokenScore> score_targets(const Tensor& logits,
                                         std::span<const int32_t> targets) override;
-  std::vector<int32_t> argmax(const Tensor& logits) override;
+  std::vector<int32_t> argmax(const Tensor& logits, LogitRounding rounding) override;
 
   // The two forms of lightning attention, exposed so the GPU tests can hold them against each
   // other (lightning() picks recurrent for one row, chunked otherwise).

@@ -208,8 +208,9 @@ HALO_VECTOR_CLONES void argmax_rows(const float* logits, int64_t vocab, LogitRou
 // The fused LM head. Logits are computed in micro-tiles of kTileRows rows × kTileCols columns held
 // in registers (a rank-1 update per hidden unit); the weights of a block of the vocabulary are
 // first transposed (hidden-major) so that a tile's columns are one vector load per hidden unit.
-constexpr int64_t kTileRows = 4;
-constexpr int64_t kTileCols = 2 * kLanes;
+constexpr int64_t kTileRows = 8;
+constexpr int64_t kTileVectors = 2;
+constexpr int64_t kTileCols = kTileVectors * kLanes;
 
 // Vocabulary columns per block: its transposed weights (hidden × columns) stay within 64 KB.
 int64_t block_columns(int64_t hidden) {
@@ -227,27 +228,26 @@ HALO_VECTOR_CLONES void score_head_rows(const float* x, const float* head, int64
   for (int64_t first = 0; first < vocab; first += block) {
     const int64_t n = std::min(block, vocab - first);
     const int64_t tiles = (n + kTileCols - 1) / kTileCols;
-    std::fill(weights.begin(), weights.end(), 0.0f);
-    for (int64_t c = 0; c < n; ++c) {
-      const float* w = head + (first + c) * hidden;
-      for (int64_t k = 0; k < hidden; ++k) weights[size_t(k * block + c)] = w[k];
+    if (n < block) std::fill(weights.begin(), weights.end(), 0.0f);  // the last block's tail columns
+    const float* block_rows = head + first * hidden;
+    for (int64_t k = 0; k < hidden; ++k) {  // contiguous writes: faster than contiguous reads here
+      for (int64_t c = 0; c < n; ++c) weights[size_t(k * block + c)] = block_rows[c * hidden + k];
     }
     for (size_t r0 = begin; r0 < end; r0 += kTileRows) {
       const float* xr = x + int64_t(r0) * hidden;
       for (int64_t t = 0; t < tiles; ++t) {
-        Floats acc[kTileRows][2] = {};
+        Floats acc[kTileRows][kTileVectors] = {};
         const float* wk = weights.data() + t * kTileCols;
         for (int64_t k = 0; k < hidden; ++k, wk += block) {
-          const Floats w0 = load(wk), w1 = load(wk + kLanes);
+          Floats w[kTileVectors];
+          for (int64_t v = 0; v < kTileVectors; ++v) w[v] = load(wk + v * kLanes);
           for (int64_t r = 0; r < kTileRows; ++r) {
             const float a = xr[r * hidden + k];
-            acc[r][0] += a * w0;
-            acc[r][1] += a * w1;
+            for (int64_t v = 0; v < kTileVectors; ++v) acc[r][v] += a * w[v];
           }
         }
         for (int64_t r = 0; r < kTileRows; ++r) {
-          store(tile.data() + r * block + t * kTileCols, acc[r][0]);
-          store(tile.data() + r * block + t * kTileCols + kLanes, acc[r][1]);
+          for (int64_t v = 0; v < kTileVectors; ++v) store(tile.data() + r * block + t * kTileCols + v * kLanes, acc[r][v]);
         }
       }
       for (size_t r = r0; r < std::min(r0 + kTileRows, targets.size()); ++r) {
@@ -283,6 +283,7 @@ std::vector<TokenScore> CpuBackend::score_head(const Tensor& x, const Tensor& he
   }
   check_targets(targets, head.rows());
   std::vector<TokenScore> scores(targets.size());
+  if (targets.empty()) return scores;
   const int64_t hidden = x.cols();
   const size_t tiles = (targets.size() + kTileRows - 1) / kTileRows;
   std::vector<float> padded(tiles * kTileRows * size_t(hidden), 0.0f);

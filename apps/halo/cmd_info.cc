@@ -1,6 +1,7 @@
 // halo info: what a model directory (and a Stage-1 run) holds, read from the configs and the
 // safetensors headers alone, so it is instant even for large checkpoints. The headers are checked
-// against the configs as loading the model would check them (io/model_shapes.h).
+// against the configs as loading the model would check them (io/model_shapes.h); --check-weights
+// also reads every value, looking for NaN and infinity.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include "base/error.h"
 #include "io/checkpoint.h"
 #include "io/model_shapes.h"
+#include "io/weight_check.h"
 
 namespace halo::cli {
 
@@ -34,18 +36,32 @@ std::string lightning_summary(const io::ModelConfig& c) {
       l.use_output_gate, l.use_rope, l.use_short_conv, c.expand_kv_proj);
 }
 
+// Scans every tensor of a checkpoint's files; the first non-finite one is a one-line error.
+int64_t check_weights(const io::TensorStore& store) {
+  io::WeightScan scan = io::scan_weights(store);
+  if (const auto& bad = scan.first_bad) {
+    fail("{}: tensor '{}' holds {} non-finite value(s), the first ({}) at element {}", bad->file.string(),
+         io::printable(bad->key), bad->count, bad->first_value, bad->first_index);
+  }
+  return scan.tensors;
+}
+
 }  // namespace
 
 void add_info_command(CLI::App& app) {
   struct Args {
     std::string model_dir, rnn_dir;
     std::optional<int> rnn_step;
+    bool check_weights = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("info", "Show layers, shapes, mixer flags and parameter counts");
   cmd->add_option("--model", args->model_dir, "HF model directory")->required();
   cmd->add_option("--rnn", args->rnn_dir, "HALO Stage-1 run directory");
   cmd->add_option("--rnn-step", args->rnn_step, "checkpoint step (default: the highest)");
+  cmd->add_flag("--check-weights", args->check_weights,
+                "read every tensor of the model (and the Stage-1 run): an error names the first one "
+                "holding a NaN or an infinity");
   cmd->callback([args] {
     io::HfModel model = io::open_hf_model(args->model_dir);
     const io::ModelConfig& c = model.config;
@@ -79,6 +95,12 @@ void add_info_command(CLI::App& app) {
       std::printf("stage-1 run: %s step %d\n", args->rnn_dir.c_str(), run->step);
       std::printf("%s\n", lightning_summary(run->config).c_str());
       std::printf("stage-1 parameters: %s\n", fmt::format("{:L}", total_parameters(run->tensors)).c_str());
+    }
+    if (args->check_weights) {
+      std::fflush(stdout);  // the report comes before a possible error line
+      int64_t tensors = check_weights(model.tensors);
+      if (run) tensors += check_weights(run->tensors);
+      std::printf("weights: all %s tensors finite\n", fmt::format("{:L}", tensors).c_str());
     }
   });
 }

@@ -95,8 +95,8 @@ class OpProfiler final : public backend::Backend {
   std::vector<backend::TokenScore> score_targets(const backend::Tensor& l, std::span<const int32_t> t) override {
     return timed("score_targets", [&] { return inner_.score_targets(l, t); });
   }
-  std::vector<int32_t> argmax(const backend::Tensor& l) override {
-    return timed("argmax", [&] { return inner_.argmax(l); });
+  std::vector<int32_t> argmax(const backend::Tensor& l, backend::LogitRounding r) override {
+    return timed("argmax", [&] { return inner_.argmax(l, r); });
   }
   std::vector<double> kl_divergence(const backend::Tensor& p, const backend::Tensor& q) override {
     return timed("kl_divergence", [&] { return inner_.kl_divergence(p, q); });

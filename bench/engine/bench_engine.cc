@@ -85,7 +85,7 @@ void BM_Decode(benchmark::State& state) {
     int32_t next = 1;
     for (int i = 0; i < 32; ++i) {
       auto out = decoder.forward(seq, std::span(&next, 1));
-      next = f.backend.argmax(decoder.logits(out))[0];
+      next = f.backend.argmax(decoder.logits(out), backend::LogitRounding::none)[0];
     }
   }
   // kInvert turns the rate into seconds per token.

@@ -21,12 +21,21 @@ struct HeadShape {
   int head_dim = 0;
 };
 
-// Result of scoring one target token at one position.
+// Result of scoring one target token at one position. A logits row holding a NaN or an infinity
+// (non-finite weights) gives NaN log-probs and is_argmax false.
 struct TokenScore {
   float logprob = 0;       // log-softmax of the fp32 logits
   float logprob_bf16 = 0;  // logits rounded to bf16, log-softmax in fp32, result rounded to bf16
   bool is_argmax = false;  // the target is the (first) maximum of the logits
 };
+
+// Which logits argmax() compares: the fp32 values as computed, or the values rounded to bf16
+// (round-to-nearest-even), which is what HF's generate() picks from on a bf16 model. Either way a
+// tie goes to the lowest id; in bf16 ties are common.
+enum class LogitRounding { none, bf16 };
+
+// argmax() result for a logits row that holds a NaN or an infinity.
+inline constexpr int32_t kNonFiniteRow = -1;
 
 // One sequence's share of a packed batch for attention_segments(): rows [begin, begin + count) of
 // q/k/v/out are its new tokens, at positions first_pos.. of its own KV cache.
@@ -93,8 +102,15 @@ class Backend {
   // Log-softmax of each logits row, read at targets[row].
   virtual std::vector<TokenScore> score_targets(const Tensor& logits,
                                                 std::span<const int32_t> targets) = 0;
-  // Index of the first maximum of each logits row.
-  virtual std::vector<int32_t> argmax(const Tensor& logits) = 0;
+  // score_targets(x · headᵀ, targets): the LM head ([vocab, hidden] weights) applied to hidden rows
+  // x and scored, without a whole [rows × vocab] logits matrix. The default runs linear() into one
+  // reused fp32 buffer (alloc_state) of up to 128 rows at a time, then score_targets(); the CPU
+  // backend computes the logits a block of the vocabulary at a time, scoring them while in cache.
+  virtual std::vector<TokenScore> score_head(const Tensor& x, const Tensor& head,
+                                             std::span<const int32_t> targets);
+  // Index of the first maximum of each logits row after `rounding`, or kNonFiniteRow for a row
+  // that holds a NaN or an infinity.
+  virtual std::vector<int32_t> argmax(const Tensor& logits, LogitRounding rounding) = 0;
   // KL(P‖Q) of each pair of logits rows (same shape), P = softmax(p_logits), Q = softmax(q_logits):
   // Σ_v P(v) (log P(v) − log Q(v)), in double (the proxies of `halo probe`).
   virtual std::vector<double> kl_divergence(const Tensor& p_logits, const Tensor& q_logits) = 0;

@@ -1,5 +1,7 @@
 // Reference implementations of the Backend's batched ops in terms of the single ones: what every
-// backend computes, and what the CPU backend runs. Faster backends override them.
+// backend computes. Faster backends override them.
+#include <algorithm>
+
 #include "backend/backend.h"
 #include "base/error.h"
 
@@ -21,6 +23,24 @@ void Backend::attention_segments(const Tensor& q, const Tensor& k, const Tensor&
     Tensor o = out.rows_view(s.begin, s.count);
     attention(q.rows_view(s.begin, s.count), s.k_cache, s.v_cache, s.first_pos, shape, o);
   }
+}
+
+std::vector<TokenScore> Backend::score_head(const Tensor& x, const Tensor& head, std::span<const int32_t> targets) {
+  if (int64_t(targets.size()) != x.rows()) fail("internal: score_head row count");
+  // Rows per linear(): bounds the logits buffer to 128 × vocab (78 MB of fp32 for Qwen3).
+  constexpr int64_t kSliceRows = 128;
+  std::vector<TokenScore> scores;
+  scores.reserve(targets.size());
+  if (x.rows() == 0) return scores;
+  Tensor buffer = alloc_state(std::min(kSliceRows, x.rows()), head.rows());
+  for (int64_t begin = 0; begin < x.rows(); begin += kSliceRows) {
+    const int64_t count = std::min(kSliceRows, x.rows() - begin);
+    Tensor logits = buffer.rows_view(0, count);
+    linear(x.rows_view(begin, count), head, logits);
+    auto part = score_targets(logits, targets.subspan(size_t(begin), size_t(count)));
+    scores.insert(scores.end(), part.begin(), part.end());
+  }
+  return scores;
 }
 
 }  // namespace halo::backend

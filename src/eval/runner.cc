@@ -25,6 +25,15 @@ void write_sample(const RunOptions& options, const nlohmann::json& line) {
   if (options.samples) *options.samples << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }
 
+// A model whose logits hold a NaN or an infinity (non-finite weights) yields no log-likelihoods or
+// tokens; numpy would let choice 0 win every NaN argmax and a sweep would rank such a layer first.
+// The run stops instead, naming the variant, the task and the first document affected.
+[[noreturn]] void fail_non_finite(const std::string& variant, const Task& task, size_t doc_id, const char* what) {
+  fail("{}: {} doc_id {}: {} (the model's logits hold a NaN or an infinity; `halo info --check-weights` "
+       "finds non-finite weights)",
+       variant, task.name, doc_id, what);
+}
+
 double multiple_choice_metric(const ChoiceOutcome& outcome, const std::string& name) {
   if (name == "acc") return outcome.acc;
   if (name == "acc_norm") return outcome.acc_norm;
@@ -54,10 +63,7 @@ std::vector<std::vector<DocOutcome>> run_multiple_choice(const PreparedTask& pre
       }
       ChoiceOutcome choice = score_multiple_choice(prepared.docs[d], doc_scores, options.precision);
       for (double ll : choice.loglikelihoods) {
-        if (!std::isfinite(ll)) {
-          fail("{}: {} document {}: a log-likelihood is {} (non-finite weights or activations?)",
-               models.describe(which[k]), task.name, d, ll);
-        }
+        if (!std::isfinite(ll)) fail_non_finite(models.describe(which[k]), task, d, "a log-likelihood is not finite");
       }
       DocOutcome& outcome = out[k].emplace_back();
       for (const MetricSpec& metric : task.metrics) outcome.values.push_back(multiple_choice_metric(choice, metric.name));
@@ -85,11 +91,21 @@ std::vector<std::vector<DocOutcome>> run_generation(const PreparedEval& prepared
       request.max_new_tokens =
           int(std::min<int64_t>(request.max_new_tokens, *prepared_eval.max_length - int64_t(request.prompt.size())));
     }
+    // HF's generate() on a bf16 model picks from bf16 logits; --precision fp32 compares fp32 ones.
+    request.rounding =
+        options.precision == Precision::bf16 ? backend::LogitRounding::bf16 : backend::LogitRounding::none;
     request.stop_token_ids = options.stop_token_ids;
     request.should_stop = [&stops](std::span<const int32_t> generated) { return stops.should_stop(generated); };
     requests.push_back(std::move(request));
   }
-  auto generated = models.generate(which, requests);
+  std::vector<std::vector<std::vector<int32_t>>> generated;
+  try {
+    generated = models.generate(which, requests);
+  } catch (const runtime::NonFiniteLogits& e) {
+    // With several variants the caller (the sweep) reruns them one by one to find whose it is.
+    if (which.size() != 1) throw;
+    fail_non_finite(models.describe(which[0]), task, batch.begin + e.request, "greedy decoding met non-finite logits");
+  }
   HALO_CHECK(generated.size() == which.size(), "model returned {} variants for {}", generated.size(), which.size());
   std::vector<std::vector<DocOutcome>> out(which.size());
   for (size_t k = 0; k < which.size(); ++k) {

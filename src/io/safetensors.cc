@@ -27,19 +27,6 @@ using nlohmann::json;
 // Real headers are a few hundred KB; anything this large is corruption, not a model.
 constexpr uint64_t kMaxHeaderBytes = 100ull << 20;
 
-// Names come from untrusted files: keep error messages on one line whatever bytes they hold.
-std::string printable(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) {
-      out += fmt::format("\\x{:02x}", c);
-    } else {
-      out += char(c);
-    }
-  }
-  return out;
-}
-
 std::optional<DType> parse_dtype(const std::string& name) {
   if (name == "F32") return DType::F32;
   if (name == "BF16") return DType::BF16;
@@ -107,6 +94,18 @@ std::string shape_string(const std::vector<int64_t>& shape) {
 }
 
 }  // namespace
+
+std::string printable(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out += char(c);
+    }
+  }
+  return out;
+}
 
 size_t dtype_size(DType dtype) {
   switch (dtype) {

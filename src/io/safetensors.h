@@ -18,6 +18,9 @@ namespace halo::io {
 enum class DType { F32, BF16, F16 };
 
 size_t dtype_size(DType dtype);
+// Tensor names come from untrusted files: control characters escaped (\xNN), so that an error
+// message naming one stays on one line.
+std::string printable(const std::string& s);
 const char* dtype_name(DType dtype);  // "F32", "BF16", "F16" as in the safetensors header
 
 // A tensor inside a mapped file. `file` names the file it came from, for error messages.
@@ -55,6 +58,9 @@ class TensorStore {
   static TensorStore open_directory(const std::filesystem::path& dir);
   // A single .safetensors file.
   static TensorStore open_file(const std::filesystem::path& path);
+
+  // The files the store reads, in the order they were opened (their tensors under the files' own keys).
+  const std::vector<std::shared_ptr<SafetensorsFile>>& files() const { return files_; }
 
   const TensorView* find(const std::string& name) const;
   // Like find, but a missing tensor is a halo::Error naming `source()` and the key.

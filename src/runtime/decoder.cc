@@ -97,6 +97,12 @@ Tensor Decoder::logits(const Tensor& residual) {
   return out;
 }
 
+std::vector<backend::TokenScore> Decoder::score(const Tensor& residual, std::span<const int32_t> targets) {
+  Tensor normed = backend_.alloc(residual.rows(), residual.cols());
+  backend_.rms_norm(residual, model_.final_norm(), float(model_.config().rms_norm_eps), normed);
+  return backend_.score_head(normed, model_.lm_head(), targets);
+}
+
 void Decoder::run_layer(int index, const model::Layer& layer, std::span<const Segment> segments,
                         std::span<const int64_t> positions, Tensor& x) {
   Tensor n = backend_.alloc(x.rows(), x.cols());

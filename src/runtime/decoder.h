@@ -49,6 +49,9 @@ class Decoder {
 
   // Final RMSNorm + LM head on the given residual rows → logits [rows, vocab].
   backend::Tensor logits(const backend::Tensor& residual);
+  // Final RMSNorm + LM head + log-softmax of each residual row, read at targets[row]
+  // (Backend::score_head: no [rows × vocab] logits need exist).
+  std::vector<backend::TokenScore> score(const backend::Tensor& residual, std::span<const int32_t> targets);
 
  private:
   // Rows [begin, begin + count) of the packed batch belong to one sequence.

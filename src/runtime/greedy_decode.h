@@ -15,7 +15,9 @@ namespace halo::runtime {
 
 // states[a] holds requests[active[a]]'s prompt; `prefill_out` is the prefill pass's final residual
 // rows (the prompts packed in `active` order). Returns the generated ids of every request (empty for
-// those not in `active`), each ending at its stop token, stop string or budget.
+// those not in `active`), each ending at its stop token, stop string or budget. Each request's
+// `rounding` decides which logits its argmax compares. Throws NonFiniteLogits (the lowest failing
+// request) when some request's logits are not finite; the others still run to their end first.
 std::vector<std::vector<int32_t>> greedy_decode(backend::Backend& backend, Decoder& decoder,
                                                 std::span<SequenceState* const> states,
                                                 std::span<const GenerateRequest> requests,

@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "backend/backend.h"
+#include "base/error.h"
+
 namespace halo::runtime {
 
 // One multiple-choice document: a context and the continuations to score after it.
@@ -32,17 +35,31 @@ struct ContinuationScore {
 struct GenerateRequest {
   std::vector<int32_t> prompt;
   int max_new_tokens = 0;
+  // Which logits the greedy choice compares: bf16-rounded ones are what HF's generate() sees on a
+  // bf16 model (lm-eval's setting), where ties at bf16 resolution go to the lowest id.
+  backend::LogitRounding rounding = backend::LogitRounding::none;
   std::vector<int32_t> stop_token_ids;  // generation ends after emitting one of these
   // Called after each new token with all tokens generated so far; true stops generation.
   std::function<bool(std::span<const int32_t> generated)> should_stop;
 };
 
+// generate() found a NaN or an infinity in a request's logits (non-finite weights, or an overflow):
+// greedy decoding has no answer there. The other requests of the call ran to their end; `request`
+// is the lowest index among those that failed.
+class NonFiniteLogits : public Error {
+ public:
+  NonFiniteLogits(const std::string& message, size_t request_index) : Error(message), request(request_index) {}
+  size_t request;
+};
+
 class LanguageModel {
  public:
   virtual ~LanguageModel() = default;
-  // One result per request, one ContinuationScore per continuation, in order.
+  // One result per request, one ContinuationScore per continuation, in order. Non-finite logits
+  // show as NaN log-probs.
   virtual std::vector<std::vector<ContinuationScore>> score(std::span<const ScoreRequest> requests) = 0;
-  // Greedy decoding (ties → lowest token id). Returns the generated ids (stop token included).
+  // Greedy decoding (ties → lowest token id). Returns the generated ids (stop token included);
+  // throws NonFiniteLogits when a request's logits are not finite.
   virtual std::vector<std::vector<int32_t>> generate(std::span<const GenerateRequest> requests) = 0;
   // A short description for result files ("qwen3 28 layers, lightning at 5").
   virtual std::string describe() const = 0;

@@ -6,11 +6,6 @@ namespace halo::runtime {
 
 using backend::Tensor;
 
-namespace {
-// Residual rows sent through the LM head at once: bounds the logits buffer to rows × vocab.
-constexpr int64_t kLogitRows = 128;
-}  // namespace
-
 ContinuationLayout layout_continuations(std::span<const ScoreRequest> batch) {
   ContinuationLayout layout;
   int64_t context_row = 0, continuation_row = 0;
@@ -26,17 +21,9 @@ ContinuationLayout layout_continuations(std::span<const ScoreRequest> batch) {
   return layout;
 }
 
-std::vector<backend::TokenScore> score_rows(backend::Backend& backend, Decoder& decoder, const Tensor& rows,
+std::vector<backend::TokenScore> score_rows(backend::Backend&, Decoder& decoder, const Tensor& rows,
                                             std::span<const int32_t> targets) {
-  std::vector<backend::TokenScore> scores;
-  scores.reserve(targets.size());
-  for (int64_t begin = 0; begin < rows.rows(); begin += kLogitRows) {
-    const int64_t count = std::min(kLogitRows, rows.rows() - begin);
-    auto part = backend.score_targets(decoder.logits(rows.rows_view(begin, count)),
-                                      targets.subspan(size_t(begin), size_t(count)));
-    scores.insert(scores.end(), part.begin(), part.end());
-  }
-  return scores;
+  return decoder.score(rows, targets);
 }
 
 void collect_scores(backend::Backend& backend, Decoder& decoder, std::span<const ScoreRequest> batch,

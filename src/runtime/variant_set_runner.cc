@@ -158,6 +158,15 @@ void VariantSetRunner::score_batch(std::span<const size_t> which, std::span<cons
   }
 }
 
+template <typename Decode>
+std::vector<std::vector<int32_t>> VariantSetRunner::decode_named(size_t variant, Decode decode) {
+  try {
+    return decode();
+  } catch (const NonFiniteLogits& e) {
+    throw NonFiniteLogits(describe(variant) + ": " + e.what(), e.request);  // name the variant
+  }
+}
+
 std::vector<std::vector<std::vector<int32_t>>> VariantSetRunner::generate(std::span<const size_t> which,
                                                                           std::span<const GenerateRequest> requests) {
   std::vector<std::vector<std::vector<int32_t>>> results(which.size(),
@@ -209,14 +218,15 @@ std::vector<std::vector<std::vector<int32_t>>> VariantSetRunner::generate(std::s
     backend_.copy_many(src, dst);
     Tensor prefill = kept.copy_at(start);
     decoder.run_layers(own_states, counts, start, num_layers, prefill);
-    std::vector<std::vector<int32_t>> generated = greedy_decode(backend_, decoder, own_states, requests, active, prefill);
-    results[k] = std::move(generated);
+    results[k] = decode_named(which[k], [&] { return greedy_decode(backend_, decoder, own_states, requests, active, prefill); });
   }
 
   // 3. The original decodes on the base states themselves (they hold every layer when it is asked for).
   if (base_end == num_layers) {
-    std::vector<std::vector<int32_t>> generated =
-        greedy_decode(backend_, decoder, base_states, requests, active, kept.at(num_layers));
+    size_t original = 0;
+    while (starts[original] != num_layers) ++original;
+    std::vector<std::vector<int32_t>> generated = decode_named(
+        which[original], [&] { return greedy_decode(backend_, decoder, base_states, requests, active, kept.at(num_layers)); });
     for (size_t k = 0; k < which.size(); ++k) {
       if (starts[k] == num_layers) results[k] = generated;
     }

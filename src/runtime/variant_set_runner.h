@@ -48,6 +48,10 @@ class VariantSetRunner final : public VariantSet {
   void score_batch(std::span<const size_t> which, std::span<const ScoreRequest> batch,
                    std::vector<std::vector<std::vector<ContinuationScore>>>& out, size_t first_request);
 
+  // decode(), with the variant named in a NonFiniteLogits it throws.
+  template <typename Decode>
+  std::vector<std::vector<int32_t>> decode_named(size_t variant, Decode decode);
+
   backend::Backend& backend_;
   const model::Model& model_;
   std::vector<model::Variant> variants_;

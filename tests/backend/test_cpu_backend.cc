@@ -1,4 +1,5 @@
 // CPU backend ops against straightforward double-precision formulas.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -187,7 +188,123 @@ TEST(CpuBackend, ScoreTargetsLogSoftmaxAndBf16) {
   EXPECT_TRUE(s[1].is_argmax);
   EXPECT_EQ(s[0].logprob_bf16, round_to_bf16(s[0].logprob_bf16));
   EXPECT_NEAR(s[0].logprob_bf16, s[0].logprob, 0.01);
-  EXPECT_EQ(b.argmax(t), (std::vector<int32_t>{1, 3}));
+  EXPECT_EQ(b.argmax(t, LogitRounding::none), (std::vector<int32_t>{1, 3}));
+  EXPECT_EQ(b.argmax(t, LogitRounding::bf16), (std::vector<int32_t>{1, 3}));
+}
+
+// Float64 log-softmax of one row at `target`, with lm-eval's bf16 variant, for reference.
+struct Reference {
+  double logprob;
+  float logprob_bf16;
+  int32_t first_max;
+};
+Reference reference_score(const float* x, int64_t vocab, int32_t target) {
+  double max = x[0], max_bf16 = round_to_bf16(x[0]);
+  int32_t first_max = 0;
+  for (int64_t i = 0; i < vocab; ++i) {
+    if (x[i] > max) first_max = int32_t(i);
+    max = std::max(max, double(x[i]));
+    max_bf16 = std::max(max_bf16, double(round_to_bf16(x[i])));
+  }
+  double sum = 0, sum_bf16 = 0;
+  for (int64_t i = 0; i < vocab; ++i) {
+    sum += std::exp(double(x[i]) - max);
+    sum_bf16 += std::exp(double(round_to_bf16(x[i])) - max_bf16);
+  }
+  float bf16 = round_to_bf16(round_to_bf16(x[target]) - float(max_bf16) - float(std::log(sum_bf16)));
+  return {double(x[target]) - max - std::log(sum), bf16, first_max};
+}
+
+// The fused LM head (score_head) and score_targets against float64 over shapes that exercise every
+// edge of the blocked loops: row counts off the 4-row tiles, vocabularies off the 16-lane vectors,
+// 32-column tiles and 512-column chunks, hidden sizes that change the block width, the maximum in
+// a late chunk, targets at the maximum and at a repeated maximum.
+TEST(CpuBackend, ScoreHeadAndScoreTargetsMatchFloat64) {
+  CpuBackend b;
+  struct Shape {
+    int64_t rows, vocab, hidden;
+  };
+  for (Shape s : {Shape{1, 7, 3}, Shape{5, 100, 8}, Shape{7, 1537, 33}, Shape{4, 2048, 32}, Shape{9, 3001, 600},
+                  Shape{2, 151936, 32}}) {
+    std::vector<float> xs = random_values(size_t(s.rows * s.hidden), 3, 1.0f);
+    std::vector<float> ws = random_values(size_t(s.vocab * s.hidden), 4, 0.5f);
+    // A column late in the vocabulary that wins row 0 by far (row 0's target).
+    const int64_t winner = s.vocab - 1 - s.vocab / 7;
+    for (int64_t k = 0; k < s.hidden; ++k) ws[size_t(winner * s.hidden + k)] = 4.0f * xs[size_t(k)];
+    Tensor x = b.upload(xs, s.rows, s.hidden), w = b.upload(ws, s.vocab, s.hidden);
+    Tensor logits = b.alloc(s.rows, s.vocab);
+    b.linear(x, w, logits);
+    std::vector<float> l = b.download(logits);
+    std::vector<int32_t> targets(static_cast<size_t>(s.rows));
+    for (int64_t r = 0; r < s.rows; ++r) targets[size_t(r)] = int32_t(r == 0 ? winner : (r * 7919 + 11) % s.vocab);
+    auto fused = b.score_head(x, w, targets);
+    auto plain = b.score_targets(logits, targets);
+    ASSERT_EQ(fused.size(), size_t(s.rows));
+    for (int64_t r = 0; r < s.rows; ++r) {
+      const float* row = l.data() + r * s.vocab;
+      Reference ref = reference_score(row, s.vocab, targets[size_t(r)]);
+      const std::string where = fmt::format("rows {} vocab {} hidden {} row {}", s.rows, s.vocab, s.hidden, r);
+      for (const TokenScore& got : {fused[size_t(r)], plain[size_t(r)]}) {
+        EXPECT_NEAR(got.logprob, ref.logprob, 2e-5 * (1 + std::abs(ref.logprob))) << where;
+        // bf16 results may differ by one bf16 step where fp32 rounding lands on a boundary.
+        EXPECT_NEAR(got.logprob_bf16, ref.logprob_bf16, std::ldexp(std::abs(ref.logprob_bf16), -7)) << where;
+        EXPECT_EQ(got.logprob_bf16, round_to_bf16(got.logprob_bf16)) << where;
+        EXPECT_EQ(got.is_argmax, ref.first_max == targets[size_t(r)]) << where;
+      }
+    }
+    EXPECT_TRUE(plain[0].is_argmax);
+  }
+}
+
+TEST(CpuBackend, FirstOfRepeatedMaximumIsTheArgmax) {
+  CpuBackend b;
+  std::vector<float> logits(1000, 0.0f);
+  logits[600] = logits[900] = 5.0f;  // in different 512-column chunks
+  Tensor t = b.upload(logits, 1, 1000);
+  std::vector<int32_t> first = {600}, second = {900};
+  EXPECT_TRUE(b.score_targets(t, first)[0].is_argmax);
+  EXPECT_FALSE(b.score_targets(t, second)[0].is_argmax);
+  EXPECT_EQ(b.argmax(t, LogitRounding::none)[0], 600);
+}
+
+// Logits that tie only after rounding to bf16 (a step is 2^-7 at 1.0): in bf16 mode the lowest id
+// of the tie wins, as HF's generate() on a bf16 model picks it; in fp32 mode the true maximum.
+TEST(CpuBackend, Bf16ArgmaxTakesTheLowestIdOfABf16Tie) {
+  CpuBackend b;
+  std::vector<float> logits = random_values(2 * 300, 9, 0.1f);
+  logits[3] = 1.0f - std::ldexp(1.0f, -10);   // row 0: rounds to 1.0
+  logits[250] = 1.0f + std::ldexp(1.0f, -10);  // row 0: the true maximum, rounds to 1.0
+  logits[300 + 20] = 2.0f + std::ldexp(1.0f, -9);  // row 1: the true maximum, rounds to 2.0
+  logits[300 + 40] = 2.0f;
+  Tensor t = b.upload(logits, 2, 300);
+  EXPECT_EQ(b.argmax(t, LogitRounding::none), (std::vector<int32_t>{250, 20}));
+  EXPECT_EQ(b.argmax(t, LogitRounding::bf16), (std::vector<int32_t>{3, 20}));
+}
+
+TEST(CpuBackend, NonFiniteLogitsAreReported) {
+  CpuBackend b;
+  for (float bad : {NAN, INFINITY, -INFINITY}) {
+    std::vector<float> logits = random_values(3 * 40, 5);
+    logits[40 + 17] = bad;  // row 1 only
+    Tensor t = b.upload(logits, 3, 40);
+    std::vector<int32_t> targets = {1, 2, 3};
+    auto scores = b.score_targets(t, targets);
+    EXPECT_TRUE(std::isfinite(scores[0].logprob) && std::isfinite(scores[2].logprob_bf16));
+    EXPECT_TRUE(std::isnan(scores[1].logprob) && std::isnan(scores[1].logprob_bf16)) << bad;
+    EXPECT_FALSE(scores[1].is_argmax);
+    for (auto rounding : {LogitRounding::none, LogitRounding::bf16}) {
+      auto best = b.argmax(t, rounding);
+      EXPECT_EQ(best[1], kNonFiniteRow) << bad;
+      EXPECT_GE(best[0], 0);
+      EXPECT_GE(best[2], 0);
+    }
+  }
+  // Through the fused head: one non-finite weight spoils the rows it reaches.
+  std::vector<float> ws = random_values(50 * 4, 6);
+  ws[7 * 4 + 2] = NAN;
+  Tensor w = b.upload(ws, 50, 4), x = b.upload(random_values(2 * 4, 7), 2, 4);
+  std::vector<int32_t> targets = {0, 1};
+  for (const TokenScore& s : b.score_head(x, w, targets)) EXPECT_TRUE(std::isnan(s.logprob));
 }
 
 TEST(CpuBackend, DeviceParsing) {

@@ -6,8 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <fstream>
 #include <map>
+#include <tuple>
 
 #include "base/atomic_file.h"
 #include "run_command.h"
@@ -111,6 +113,42 @@ TEST_F(Cli, InfoShowsModelAndRun) {
   EXPECT_NE(r.out.find("layers 3"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("step 1000"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("qk_norm true"), std::string::npos) << r.out;
+}
+
+// --check-weights reads every value: clean checkpoints pass; a NaN or an infinity in the model or
+// in the Stage-1 run is a one-line error naming the file and the tensor's key in it.
+TEST_F(Cli, CheckWeightsNamesTheFirstNonFiniteTensor) {
+  testing::TinySpec spec;
+  testing::write_tiny_model(dir / "model", spec);
+  testing::write_tiny_run(dir / "run", spec, 3);
+  CommandResult clean = halo({"info", "--model", (dir / "model").string(), "--rnn", (dir / "run").string(),
+                              "--check-weights"});
+  ASSERT_EQ(clean.exit_code, 0) << clean.err;
+  EXPECT_NE(clean.out.find("tensors finite"), std::string::npos) << clean.out;
+
+  const std::string run_key = "model.model.layers.2.self_attn.student_layer.o_proj.weight";
+  for (auto [key, value, where] : {std::tuple{std::string("model.layers.1.mlp.up_proj.weight"), float(NAN), "model"},
+                                   std::tuple{run_key, float(INFINITY), "run"}}) {
+    testing::TinySpec bad = spec;
+    bad.bad_tensor = key;
+    bad.bad_value = value;
+    const auto bad_dir = dir / (std::string("bad_") + where);
+    if (std::string(where) == "model") {
+      testing::write_tiny_model(bad_dir, bad);
+    } else {
+      testing::write_tiny_run(bad_dir, bad, 3);
+    }
+    const std::string model = std::string(where) == "model" ? bad_dir.string() : (dir / "model").string();
+    const std::string run = std::string(where) == "run" ? bad_dir.string() : (dir / "run").string();
+    CommandResult r = halo({"info", "--model", model, "--rnn", run, "--check-weights"});
+    const std::string file = std::string(where) == "model" ? (bad_dir / "model.safetensors").string()
+                                                         : (bad_dir / "ckpt_3/model.safetensors").string();
+    expect_one_line_error(r, file + ": tensor '" + key + "' holds 1 non-finite value(s), the first (" +
+                                 (std::string(where) == "model" ? "nan" : "inf") + ") at element 5");
+    EXPECT_NE(r.out.find("layers 3"), std::string::npos) << "the report comes first";
+    // Without the flag only headers are read: info succeeds.
+    EXPECT_EQ(halo({"info", "--model", model, "--rnn", run}).exit_code, 0);
+  }
 }
 
 TEST_F(Cli, TruncatedWeightsFile) {

@@ -91,6 +91,9 @@ class FakeModel final : public runtime::LanguageModel {
       [](const runtime::ScoreRequest&, size_t, size_t) { return -1.0f; };
   std::vector<runtime::ScoreRequest> scored;  // every request seen, for assertions
   std::vector<std::vector<size_t>> generate_calls;  // prompt lengths of every generate() call
+  std::vector<backend::LogitRounding> roundings;    // the rounding of every generation request
+  // Prompts (as text) whose "logits" are not finite: generate() throws NonFiniteLogits for the first.
+  std::function<bool(const std::string&)> non_finite = [](const std::string&) { return false; };
 
   std::vector<std::vector<runtime::ContinuationScore>> score(std::span<const runtime::ScoreRequest> requests) override {
     std::vector<std::vector<runtime::ContinuationScore>> out;
@@ -113,8 +116,12 @@ class FakeModel final : public runtime::LanguageModel {
   std::vector<std::vector<int32_t>> generate(std::span<const runtime::GenerateRequest> requests) override {
     std::vector<std::vector<int32_t>> out;
     auto& call = generate_calls.emplace_back();
+    for (size_t i = 0; i < requests.size(); ++i) {
+      if (non_finite(codec_.decode(requests[i].prompt, false))) throw runtime::NonFiniteLogits("fake: not finite", i);
+    }
     for (const auto& request : requests) {
       call.push_back(request.prompt.size());
+      roundings.push_back(request.rounding);
       std::vector<int32_t> script = codec_.encode(reply_(codec_.decode(request.prompt, false)), false);
       auto& generated = out.emplace_back();
       for (int32_t id : script) {

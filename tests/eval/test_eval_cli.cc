@@ -3,10 +3,11 @@
 #include <gtest/gtest.h>
 
 #include "eval/lm_eval_table.h"
-
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <sstream>
 
@@ -149,6 +150,28 @@ TEST_F(EvalCli, UnsupportedGenerationConfigFieldIsOneLineError) {
   r = eval({"--tasks", "swde", "--data", kData.string(), "--limit", "1"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err.find("halo: "), std::string::npos) << r.err;
+}
+
+// A NaN weight in layer 2's Stage-1 mixer: that variant's logits are NaN, and halo eval stops with
+// one line naming the variant, the task and the first document, for scoring and for generation
+// tasks alike; other variants of the same run are unaffected.
+TEST_F(EvalCli, NonFiniteWeightsStopWithOneLineNamingVariantTaskAndDocument) {
+  halo::testing::TinySpec spec;
+  spec.vocab = 288;
+  spec.bad_tensor = "model.model.layers.2.self_attn.student_layer.q_proj.weight";
+  spec.bad_value = NAN;
+  halo::testing::write_tiny_run(dir / "nan_run", spec, 10);
+  for (const char* task : {"arc_easy", "fda"}) {
+    auto r = eval({"--rnn", (dir / "nan_run").string(), "--convert", "2", "--tasks", task, "--data", kData.string(),
+                   "--limit", "2"});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    const std::string err = r.err.substr(r.err.find("halo: error: "));  // after the progress bars
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(err.find(fmt::format("lightning at 2: {} doc_id 0: ", task)), std::string::npos) << r.err;
+  }
+  auto fine = eval({"--rnn", (dir / "nan_run").string(), "--convert", "1", "--tasks", "arc_easy,fda", "--data",
+                    kData.string(), "--limit", "2"});
+  EXPECT_EQ(fine.exit_code, 0) << fine.err;
 }
 
 TEST_F(EvalCli, BadDataIsOneLineError) {

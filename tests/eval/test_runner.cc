@@ -2,6 +2,7 @@
 // log-likelihood is minus its byte count) and scripted generations; expected values by hand.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -292,6 +293,52 @@ TEST(Runner, PreparedOnceRunsOnEveryVariant) {
   EXPECT_EQ(metric(b, "arc_easy", "acc").value, 1.0);  // " steam", " eight" are the longest
   EXPECT_EQ(a.input_hash, b.input_hash);               // same inputs, same description
   EXPECT_EQ(shortest.scored.size(), 2u);
+}
+
+// HF's generate() on a bf16 model picks from bf16 logits: --precision bf16 asks the model for that
+// rounding, fp32 for none.
+TEST(Runner, GreedyDecodingUsesTheChosenPrecision) {
+  testing::ByteCodec codec;
+  for (auto [precision, rounding] : {std::pair{Precision::bf16, backend::LogitRounding::bf16},
+                                     std::pair{Precision::fp32, backend::LogitRounding::none}}) {
+    testing::FakeModel model(codec, reply);
+    RunOptions opts = options(4);  // ruler: the fixture's 4 questions
+    opts.precision = precision;
+    run("fda,ruler_qa_squad", model, codec, opts);
+    ASSERT_EQ(model.roundings.size(), 6u);  // 2 fda documents, 4 ruler prompts
+    for (auto r : model.roundings) EXPECT_EQ(r, rounding);
+  }
+}
+
+// NaN log-probs (non-finite weights) would let choice 0 win every document; the run stops instead,
+// naming the model variant, the task and the first document affected.
+TEST(Runner, NonFiniteScoresStopTheRunNamingTheDocument) {
+  testing::ByteCodec codec;
+  testing::FakeModel model(codec, reply);
+  model.logprob = [&model](const runtime::ScoreRequest&, size_t, size_t) {
+    return model.scored.size() == 2 ? NAN : -1.0f;  // the second document's request
+  };
+  try {
+    run("arc_easy", model, codec, options());
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("fake model: arc_easy doc_id 1: "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("--check-weights"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Runner, NonFiniteLogitsInGenerationStopTheRunNamingTheDocument) {
+  testing::ByteCodec codec;
+  testing::FakeModel model(codec, reply);
+  model.non_finite = [](const std::string& prompt) { return prompt.ends_with("device:"); };  // fda doc 1
+  RunOptions opts = options();
+  opts.generate_batch = 4;  // both fda documents in one call: request 1 of the batch
+  try {
+    run("fda", model, codec, opts);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("fake model: fda doc_id 1: "), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

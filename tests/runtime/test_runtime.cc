@@ -5,6 +5,8 @@
 #include <random>
 
 #include "backend/cpu/cpu_backend.h"
+#include "base/bf16.h"
+#include "runtime/decoder.h"
 #include "runtime/model_runner.h"
 #include "tiny_checkpoint.h"
 
@@ -105,6 +107,72 @@ TEST_P(Runtime, GenerationStops) {
   request.should_stop = nullptr;
   request.stop_token_ids = {generated[0]};
   EXPECT_EQ(r.generate(std::span(&request, 1))[0].size(), 1u);
+}
+
+// In bf16 mode every generated token is the lowest id whose bf16-rounded logit equals the rounded
+// maximum (HF's generate() on a bf16 model), in fp32 mode the first true maximum; on these flat
+// random logits the two rules part somewhere in a few hundred tokens. The two modes run side by
+// side in one batch.
+TEST_P(Runtime, Bf16GenerationTakesTheLowestIdOfABf16Tie) {
+  ModelRunner r = runner();
+  std::vector<GenerateRequest> requests(32);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    requests[i].prompt = random_tokens(8, 500 + uint32_t(i / 2));  // each prompt in both modes
+    requests[i].max_new_tokens = 30;
+    if (i % 2) requests[i].rounding = backend::LogitRounding::bf16;
+  }
+  auto generated = r.generate(requests);
+  int parted = 0;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    ASSERT_EQ(generated[i].size(), 30u);
+    std::vector<int32_t> all = requests[i].prompt;
+    all.insert(all.end(), generated[i].begin(), generated[i].end() - 1);
+    SequenceState state(backend_, *model_, r.variant(), int64_t(all.size()));
+    Decoder decoder(backend_, *model_);
+    std::vector<float> logits = backend_.download(decoder.logits(decoder.forward(state, all)));
+    const size_t vocab = 64;
+    for (size_t t = 0; t < generated[i].size(); ++t) {
+      const float* row = logits.data() + (requests[i].prompt.size() - 1 + t) * vocab;
+      const size_t fp32 = size_t(std::max_element(row, row + vocab) - row);
+      size_t bf16 = 0;
+      for (size_t v = 0; v < vocab; ++v) {
+        if (round_to_bf16(row[v]) > round_to_bf16(row[bf16])) bf16 = v;
+      }
+      ASSERT_EQ(size_t(generated[i][t]), i % 2 ? bf16 : fp32) << "request " << i << " token " << t;
+      parted += i % 2 && bf16 != fp32;  // a bf16 request whose token the fp32 rule would not pick
+    }
+  }
+  std::printf("bf16-mode tokens that the fp32 rule would not pick: %d\n", parted);
+  EXPECT_GT(parted, 0) << "no bf16 tie in these generations: the test shows nothing";
+}
+
+TEST(RuntimeNonFinite, NanWeightGivesNanScoresAndAGenerationError) {
+  const auto dir = testing::fresh_temp_dir("runtime_nan");
+  testing::TinySpec spec;
+  spec.bad_tensor = "model.layers.1.mlp.down_proj.weight";
+  spec.bad_value = NAN;
+  testing::write_tiny_model(dir / "model", spec);
+  backend::CpuBackend cpu;
+  model::Model model = model::Model::load(cpu, dir / "model", {});
+  ModelRunner r(cpu, model, model::Variant::original(3));
+  ScoreRequest request{{1, 2, 3}, {{4, 5}}};
+  auto scores = r.score(std::span(&request, 1));
+  ASSERT_EQ(scores[0][0].token_logprobs.size(), 2u);
+  for (float lp : scores[0][0].token_logprobs) EXPECT_TRUE(std::isnan(lp));
+  std::vector<GenerateRequest> prompts(3);
+  for (auto& p : prompts) {
+    p.prompt = {1, 2, 3};
+    p.max_new_tokens = 4;
+  }
+  prompts[0].max_new_tokens = 0;  // generates nothing, so never fails
+  try {
+    r.generate(prompts);
+    ADD_FAILURE() << "no NonFiniteLogits";
+  } catch (const NonFiniteLogits& e) {
+    EXPECT_EQ(e.request, 1u);
+    EXPECT_NE(std::string(e.what()).find("original"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove_all(dir);
 }
 
 // A batch is packed into shared forward passes; each answer must equal the request run alone.

@@ -20,7 +20,12 @@ struct Writer {
   std::vector<std::vector<float>> buffers;
   std::vector<io::TensorToWrite> tensors;
 
-  Writer(uint32_t seed, bool bf16) : rng(seed), dtype(bf16 ? io::DType::BF16 : io::DType::F32) {
+  std::string bad_tensor;
+  float bad_value = 0;
+
+  Writer(uint32_t seed, const TinySpec& spec)
+      : rng(seed), dtype(spec.bf16 ? io::DType::BF16 : io::DType::F32), bad_tensor(spec.bad_tensor),
+        bad_value(spec.bad_value) {
     buffers.reserve(1024);
   }
 
@@ -30,6 +35,7 @@ struct Writer {
     std::normal_distribution<float> dist(mean, stddev);
     std::vector<float> values(static_cast<size_t>(n));
     for (float& v : values) v = dist(rng);
+    if (name == bad_tensor) values.at(5) = bad_value;
     buffers.push_back(std::move(values));
     tensors.push_back({name, dtype, std::move(shape), buffers.back()});
   }
@@ -93,7 +99,7 @@ std::filesystem::path fresh_temp_dir(const std::string& name) {
 }
 
 nlohmann::json write_tiny_model(const std::filesystem::path& dir, const TinySpec& s) {
-  Writer w(s.seed, s.bf16);
+  Writer w(s.seed, s);
   write_embeddings_and_head(w, "model.", "lm_head.weight", s);
   for (int i = 0; i < s.layers; ++i) {
     std::string p = fmt::format("model.layers.{}.", i);
@@ -121,7 +127,7 @@ void write_tiny_run(const std::filesystem::path& dir, const TinySpec& s, int ste
   config["expand_kv_proj"] = false;
   write_file_atomic(dir / "orig_config.json", config.dump(2));
 
-  Writer w(s.seed * 7919u + uint32_t(step), s.bf16);
+  Writer w(s.seed * 7919u + uint32_t(step), s);
   write_embeddings_and_head(w, "model.model.", "model.lm_head.weight", s);
   for (int i = 0; i < s.layers; ++i) {
     std::string p = fmt::format("model.model.layers.{}.", i);

@@ -27,6 +27,10 @@ struct TinySpec {
   bool output_gate = true;
   bool lightning_rope = true;
   std::string scale = "1/sqrt(d)";
+  // Tests of non-finite weights: the tensor written under this key (in whichever file has it) gets
+  // `bad_value` as its element 5.
+  std::string bad_tensor;
+  float bad_value = 0;
 };
 
 // config.json + model.safetensors. Returns the config written.

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <cmath>
 #include <thread>
 
 #include <fmt/format.h>
@@ -195,6 +196,31 @@ TEST_F(SweepCli, FailedVariantGetsErrorLogAndTheSweepGoesOn) {
   EXPECT_TRUE(std::filesystem::exists(root / "tiny-lightning/layer1/error.log"));
   EXPECT_NE(read_file(root / "tiny-lightning/layer1/error.log").find("commonsense_eval.log"), std::string::npos);
   EXPECT_TRUE(std::filesystem::exists(root / "tiny-lightning/layer2/results.json"));
+  EXPECT_NE(read_file(root / "summary.txt").find("FAILED"), std::string::npos);
+}
+
+// A NaN weight in layer 2's Stage-1 mixer makes that variant's log-probs NaN; without the check,
+// choice 0 would win every document and the sweep would rank layer 2 first. The variant fails with
+// error.log naming it, the task and the document; the others complete; the sweep exits 1.
+TEST_F(SweepCli, NonFiniteMixerFailsItsVariantOnly) {
+  testing::TinySpec spec;
+  spec.vocab = 288;
+  spec.bad_tensor = "model.model.layers.2.self_attn.student_layer.q_proj.weight";
+  spec.bad_value = NAN;
+  std::filesystem::remove_all(dir / "run");
+  testing::write_tiny_run(dir / "run", spec, 10);
+  CommandResult r = halo(sweep_args());
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("1 of 4 variant(s) failed"), std::string::npos) << r.err;
+  for (const auto& d : {root / "original", root / "tiny-lightning/layer0", root / "tiny-lightning/layer1"}) {
+    EXPECT_TRUE(std::filesystem::exists(d / "results.json")) << d;
+    EXPECT_FALSE(std::filesystem::exists(d / "error.log")) << d;
+  }
+  const auto layer2 = root / "tiny-lightning/layer2";
+  EXPECT_FALSE(std::filesystem::exists(layer2 / "results.json"));
+  const std::string error = read_file(layer2 / "error.log");
+  EXPECT_EQ(count(error, "\n"), 1u) << error;
+  EXPECT_NE(error.find("lightning at 2: arc_challenge doc_id 0: "), std::string::npos) << error;
   EXPECT_NE(read_file(root / "summary.txt").find("FAILED"), std::string::npos);
 }
 

@@ -34,7 +34,10 @@ class CpuBackend final : public Backend {
 
   std::vector<TokenScore> score_targets(const Tensor& logits,
                                         std::span<const int32_t> targets) override;
-  std::vector<int32_t> argmax(const Tensor& logits) override;
+  // The LM head fused with scoring: logits a vocabulary block at a time, scored while in cache.
+  std::vector<TokenScore> score_head(const Tensor& x, const Tensor& head,
+                                     std::span<const int32_t> targets) override;
+  std::vector<int32_t> argmax(const Tensor& logits, LogitRounding rounding) override;
   std::vector<double> kl_divergence(const Tensor& p_logits, const Tensor& q_logits) override;
 };
 

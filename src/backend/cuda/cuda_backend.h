@@ -56,7 +56,7 @@ class CudaBackend final : public Backend {
 
   std::vector<TokenScore> score_targets(const Tensor& logits,
                                         std::span<const int32_t> targets) override;
-  std::vector<int32_t> argmax(const Tensor& logits) override;
+  std::vector<int32_t> argmax(const Tensor& logits, LogitRounding rounding) override;
   std::vector<double> kl_divergence(const Tensor& p_logits, const Tensor& q_logits) override;
 
   // The two forms of lightning attention, exposed so the GPU tests can hold them against each

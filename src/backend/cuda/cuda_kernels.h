@@ -78,11 +78,13 @@ size_t lightning_chunked_scratch_bytes(const LightningArgs& args);
 void launch_lightning_chunked(const LightningArgs& args, void* scratch);
 
 // Per logits row (bf16, or fp32 when logits_f32): log-softmax at targets[row] (targets may be null)
-// and the first argmax (cuda_scoring.cu).
+// and the first argmax, of the logits and of the logits rounded to bf16 (cuda_scoring.cu). A row
+// holding a NaN or an infinity gets NaN log-probs and both argmaxes -1 (kNonFiniteRow).
 struct RowScore {
   float logprob;
   float logprob_bf16;
   int32_t argmax;
+  int32_t argmax_bf16;
 };
 void launch_score_rows(const void* logits, bool logits_f32, int64_t rows, int64_t vocab,
                        const int32_t* targets, RowScore* out);

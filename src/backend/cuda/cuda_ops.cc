@@ -337,7 +337,9 @@ std::vector<TokenScore> CudaBackend::score_targets(const Tensor& logits,
   return scores;
 }
 
-std::vector<int32_t> CudaBackend::argmax(const Tensor& logits) {
+static_assert(kNonFiniteRow == -1, "cuda_scoring.cu marks non-finite rows with -1");
+
+std::vector<int32_t> CudaBackend::argmax(const Tensor& logits, LogitRounding rounding) {
   std::vector<cuda::RowScore> rows(size_t(logits.rows()));
   if (rows.empty()) return {};
   reading(logits);
@@ -349,7 +351,9 @@ std::vector<int32_t> CudaBackend::argmax(const Tensor& logits) {
                          cudaMemcpyDeviceToHost),
               "argmax");
   std::vector<int32_t> result(rows.size());
-  for (size_t r = 0; r < rows.size(); ++r) result[r] = rows[r].argmax;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    result[r] = rounding == LogitRounding::bf16 ? rows[r].argmax_bf16 : rows[r].argmax;
+  }
   return result;
 }
 

@@ -240,7 +240,9 @@ std::vector<OpCase> op_table() {
         out.push_back(s.logprob);
         out.push_back(s.logprob_bf16);
       }
-      for (int32_t i : b.argmax(logits)) out.push_back(float(i));
+      for (auto rounding : {LogitRounding::none, LogitRounding::bf16}) {
+        for (int32_t i : b.argmax(logits, rounding)) out.push_back(float(i));
+      }
       return out;
     });
   }
@@ -257,10 +259,75 @@ std::vector<OpCase> op_table() {
         out.push_back(s.logprob);
         out.push_back(s.logprob_bf16);
       }
-      for (int32_t i : b.argmax(logits)) out.push_back(float(i));
+      for (auto rounding : {LogitRounding::none, LogitRounding::bf16}) {
+        for (int32_t i : b.argmax(logits, rounding)) out.push_back(float(i));
+      }
+      // The same through score_head (CPU: the fused head; CUDA: linear + score_targets in slices).
+      for (const TokenScore& s : b.score_head(x, w, targets)) {
+        out.push_back(s.logprob);
+        out.push_back(s.logprob_bf16);
+        out.push_back(float(s.is_argmax));
+      }
       return out;
     });
   }
+  // Greedy picks from fp32 logits (alloc_state, out of linear) that tie only at bf16 resolution.
+  // Every product is exact on both backends: head rows are [a, b, 0...] with bf16 values a and
+  // b ∈ {-1, 0, 1}. Row 0's input is [1, 2^-10, 0...]: logit a + b·2^-10, which is 1 - 2^-10 at an
+  // early id and 1 + 2^-10 at a later one (both round to 1.0 in bf16; every other id is at most
+  // 31/32): bf16 → the early id, fp32 → the later. Rows 1.. are [c, 0...] with random bf16 c: logits
+  // c·a, full of bf16 ties that both backends must resolve to the same lowest id.
+  for (auto [rows, vocab] : std::vector<std::array<int64_t, 2>>{{3, 160}, {9, 151936}}) {
+    add(fmt::format("argmax_bf16_ties_{}x{}", rows, vocab), [=](Backend& b) {
+      constexpr int64_t kHidden = 8;
+      std::vector<float> c = random_bf16(size_t(rows), 43);
+      std::vector<float> x(size_t(rows * kHidden), 0.0f);
+      for (int64_t r = 1; r < rows; ++r) x[size_t(r * kHidden)] = c[size_t(r)];
+      x[0] = 1.0f;
+      x[1] = std::ldexp(1.0f, -10);
+      std::vector<float> w(size_t(vocab * kHidden), 0.0f);
+      std::vector<float> a = random_bf16(size_t(vocab), 44, 0.3f);
+      for (int64_t v = 0; v < vocab; ++v) w[size_t(v * kHidden)] = std::min(a[size_t(v)], 0.96875f);
+      const int64_t early = vocab / 5, late = vocab - vocab / 3;
+      w[size_t(early * kHidden)] = 1.0f;
+      w[size_t(early * kHidden + 1)] = -1.0f;
+      w[size_t(late * kHidden)] = 1.0f;
+      w[size_t(late * kHidden + 1)] = 1.0f;
+      Tensor xt = b.upload(x, rows, kHidden), wt = b.upload(w, vocab, kHidden);
+      Tensor logits = b.alloc_state(rows, vocab);
+      b.linear(xt, wt, logits);
+      std::vector<int32_t> fp32 = b.argmax(logits, LogitRounding::none), bf16 = b.argmax(logits, LogitRounding::bf16);
+      EXPECT_EQ(fp32[0], late) << b.name();
+      EXPECT_EQ(bf16[0], early) << b.name();
+      std::vector<float> out;
+      for (size_t r = 0; r < fp32.size(); ++r) {
+        out.push_back(float(fp32[r]));
+        out.push_back(float(bf16[r]));
+      }
+      return out;
+    });
+  }
+  // Rows holding a NaN or an infinity: argmax kNonFiniteRow, NaN log-probs (reported as 0/1 flags,
+  // since the comparison treats a NaN output as unwritten).
+  add("non_finite_rows", [](Backend& b) {
+    const int64_t rows = 4, vocab = 3000;
+    std::vector<float> values = random_bf16(size_t(rows * vocab), 45, 2.0f);
+    values[size_t(1 * vocab + 2999)] = std::numeric_limits<float>::quiet_NaN();
+    values[size_t(2 * vocab + 7)] = std::numeric_limits<float>::infinity();
+    values[size_t(3 * vocab + 1500)] = -std::numeric_limits<float>::infinity();
+    Tensor logits = b.upload(values, rows, vocab);
+    std::vector<int32_t> targets = {5, 6, 7, 8};
+    std::vector<float> out;
+    for (const TokenScore& s : b.score_targets(logits, targets)) {
+      out.push_back(float(std::isnan(s.logprob)));
+      out.push_back(float(std::isnan(s.logprob_bf16)));
+      out.push_back(float(s.is_argmax));
+    }
+    for (auto rounding : {LogitRounding::none, LogitRounding::bf16}) {
+      for (int32_t i : b.argmax(logits, rounding)) out.push_back(float(i));
+    }
+    return out;
+  });
   return cases;
 }
 

@@ -52,6 +52,8 @@ void add_sweep_command(CLI::App& app) {
     std::string precision = "bf16";
     std::string shard = "0/1";
     bool dry_run = false;
+    std::string ruler_lengths = "4096";
+    bool lm_eval_output = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("sweep", "Evaluate the original model and every single-layer hybrid, "
@@ -69,6 +71,11 @@ void add_sweep_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--shard", args->shard, "run shard I of N (I/N, 0-based) into a shared --out")->capture_default_str();
   cmd->add_flag("--dry-run", args->dry_run, "list the variants and the work without running");
+  cmd->add_option("--ruler-lengths", args->ruler_lengths,
+                  "ruler_qa_squad's sequence lengths, in order (lm-eval's --metadata max_seq_lengths)")
+      ->capture_default_str();
+  cmd->add_flag("--lm-eval-output", args->lm_eval_output,
+                "also write lm-eval's own results and samples files under each variant's lm-eval/ folder");
   cmd->callback([args] {
     HALO_CHECK(!args->model.rnn_dir.empty(), "sweep needs --rnn (the Stage-1 run whose layers are swept)");
     HALO_CHECK(args->model.convert.empty(), "sweep converts one layer at a time: use --layers, not --convert");
@@ -97,6 +104,7 @@ void add_sweep_command(CLI::App& app) {
     setup.options.data_dir = args->data;
     setup.options.limit = args->limit;
     setup.options.precision = args->precision == "fp32" ? eval::Precision::fp32 : eval::Precision::bf16;
+    setup.options.max_seq_lengths = parse_ruler_lengths(args->ruler_lengths);
     for (sweep::Suite& suite : suites) {
       suite.prepared = eval::prepare_eval(eval::resolve_tasks(suite.name), *setup.codec, setup.options);
     }
@@ -124,6 +132,7 @@ void add_sweep_command(CLI::App& app) {
                                             options.suites, args->precision, args->limit);
     options.model_args = "pretrained=" + args->model.model_dir + ",dtype=bfloat16";
     options.run = setup.options;
+    if (args->lm_eval_output) options.lm_eval = lm_eval_run_info(setup, config, options.model_args, "1", "");
     if (shard.count > 1) options.summary_name = fmt::format("summary-shard-{}-of-{}.txt", shard.index, shard.count);
     backend::Backend& backend = *loaded.backend;
     const model::Model& model = *loaded.model;

@@ -6,7 +6,7 @@
 
 namespace halo::eval {
 
-JsonRow::JsonRow(const nlohmann::json& value, const std::filesystem::path& file, size_t line,
+JsonRow::JsonRow(const nlohmann::ordered_json& value, const std::filesystem::path& file, size_t line,
                  std::string prefix)
     : value_(&value), file_(&file), line_(line), prefix_(std::move(prefix)) {}
 
@@ -18,7 +18,7 @@ std::string JsonRow::path_of(std::string_view key) const {
   return prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key);
 }
 
-const nlohmann::json& JsonRow::field(std::string_view key, std::string_view expected) const {
+const nlohmann::ordered_json& JsonRow::field(std::string_view key, std::string_view expected) const {
   auto it = value_->find(key);
   if (it == value_->end()) fail(fmt::format("missing field '{}'", path_of(key)));
   if (it->is_null()) fail(fmt::format("field '{}' is null, expected {}", path_of(key), expected));
@@ -50,21 +50,25 @@ JsonRow JsonRow::object(std::string_view key) const {
   return JsonRow(v, *file_, line_, path_of(key));
 }
 
-void read_jsonl(const std::filesystem::path& file, std::optional<size_t> limit,
-                const std::function<void(const JsonRow&)>& row_fn) {
+size_t read_jsonl(const std::filesystem::path& file, std::optional<size_t> limit,
+                  const std::function<void(const JsonRow&)>& row_fn) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     halo::fail("{}: cannot open dataset file (see docs/data.md for how to export it)", file.string());
   }
   std::string text;
   size_t line_number = 0, rows = 0;
-  while ((!limit || rows < *limit) && std::getline(in, text)) {
+  while (std::getline(in, text)) {
     ++line_number;
     if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
-    nlohmann::json value;
+    if (limit && rows >= *limit) {
+      ++rows;  // counted for the total, not parsed
+      continue;
+    }
+    nlohmann::ordered_json value;
     try {
-      value = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
+      value = nlohmann::ordered_json::parse(text);
+    } catch (const nlohmann::ordered_json::parse_error& e) {
       halo::fail("{}:{}: invalid JSON: {}", file.string(), line_number, e.what());
     }
     if (!value.is_object()) {
@@ -75,6 +79,7 @@ void read_jsonl(const std::filesystem::path& file, std::optional<size_t> limit,
     ++rows;
   }
   HALO_CHECK(!in.bad(), "{}: read error", file.string());
+  return rows;
 }
 
 }  // namespace halo::eval

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string>
 
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "base/atomic_file.h"
@@ -22,21 +23,18 @@ void write_sample(const RunOptions& options, const nlohmann::json& line) {
   if (options.samples) *options.samples << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }
 
-// Per-document metric values, one vector per metric of the task.
-using MetricColumns = std::vector<std::vector<double>>;
-
 double multiple_choice_metric(const ChoiceOutcome& outcome, const std::string& name) {
   if (name == "acc") return outcome.acc;
   if (name == "acc_norm") return outcome.acc_norm;
   fail("multiple-choice tasks know the metrics acc and acc_norm, not '{}'", name);
 }
 
-MetricColumns run_multiple_choice(const PreparedTask& prepared, runtime::LanguageModel& model,
-                                  const RunOptions& options) {
+std::vector<DocOutcome> run_multiple_choice(const PreparedTask& prepared, runtime::LanguageModel& model,
+                                            const RunOptions& options) {
   const Task& task = *prepared.task;
   const auto& docs = prepared.docs;
   const auto& built = prepared.score_requests;
-  MetricColumns columns(task.metrics.size());
+  std::vector<DocOutcome> outcomes;
   Progress progress(task.name, docs.size(), options.progress);
   for (size_t begin = 0; begin < docs.size(); begin += options.score_batch) {
     size_t end = std::min(docs.size(), begin + options.score_batch);
@@ -47,9 +45,10 @@ MetricColumns run_multiple_choice(const PreparedTask& prepared, runtime::Languag
                batch.size());
     for (size_t i = begin; i < end; ++i) {
       ChoiceOutcome outcome = score_multiple_choice(docs[i], scores[i - begin], options.precision);
-      for (size_t m = 0; m < task.metrics.size(); ++m) {
-        columns[m].push_back(multiple_choice_metric(outcome, task.metrics[m].name));
-      }
+      DocOutcome& doc = outcomes.emplace_back();
+      doc.loglikelihoods = outcome.loglikelihoods;
+      for (const auto& s : scores[i - begin]) doc.is_greedy.push_back(s.is_greedy);
+      for (const auto& spec : task.metrics) doc.metrics.push_back({spec.name, multiple_choice_metric(outcome, spec.name)});
       if (options.samples) {
         std::vector<size_t> continuation_tokens;
         for (const auto& c : built[i].request.continuations) continuation_tokens.push_back(c.size());
@@ -70,15 +69,15 @@ MetricColumns run_multiple_choice(const PreparedTask& prepared, runtime::Languag
     progress.advance(end - begin);
   }
   progress.finish();
-  return columns;
+  return outcomes;
 }
 
-MetricColumns run_generation(const PreparedTask& prepared, runtime::LanguageModel& model,
-                             const RunOptions& options) {
+std::vector<DocOutcome> run_generation(const PreparedTask& prepared, runtime::LanguageModel& model,
+                                       const RunOptions& options) {
   const Task& task = *prepared.task;
   const auto& docs = prepared.docs;
   const StopStrings& stops = *prepared.stops;
-  MetricColumns columns(task.metrics.size());
+  std::vector<DocOutcome> outcomes;
   Progress progress(task.name, docs.size(), options.progress);
   // Batches as large as the limits allow: decoding a step costs about the same host-side work for
   // 1 or 64 sequences, so fewer, larger batches are faster (docs/PERFORMANCE.md).
@@ -108,25 +107,23 @@ MetricColumns run_generation(const PreparedTask& prepared, runtime::LanguageMode
     HALO_CHECK(generated.size() == batch.size(), "model returned {} results for {} generation requests",
                generated.size(), batch.size());
     for (size_t i = begin; i < end; ++i) {
-      std::string output = stops.output_text(generated[i - begin]);
-      std::vector<double> values = task.score_generation(docs[i], output);
+      DocOutcome& doc = outcomes.emplace_back();
+      doc.output = stops.output_text(generated[i - begin]);
+      doc.metrics = task.score_generation(docs[i], doc.output);
       nlohmann::json line = {{"task", task.name},
                              {"doc_id", i},
                              {"context", docs[i].context},
                              {"prompt_tokens", prepared.prompts[i].size()},
                              {"generated_tokens", generated[i - begin].size()},
-                             {"output", output},
+                             {"output", doc.output},
                              {"answers", docs[i].answers}};
-      for (size_t m = 0; m < task.metrics.size(); ++m) {
-        columns[m].push_back(values.at(m));
-        line[task.metrics[m].name] = values[m];
-      }
+      for (const auto& m : doc.metrics) line[m.name] = m.value;
       write_sample(options, line);
     }
     progress.advance(end - begin);
   }
   progress.finish();
-  return columns;
+  return outcomes;
 }
 
 }  // namespace
@@ -135,16 +132,22 @@ PreparedEval prepare_eval(std::span<const Task* const> tasks, const Codec& codec
   auto start = std::chrono::steady_clock::now();
   PreparedEval prepared;
   prepared.limit = options.limit;
+  prepared.max_seq_lengths = options.max_seq_lengths;
   InputHash hash;
   std::vector<const Task*> ordered(tasks.begin(), tasks.end());
   std::sort(ordered.begin(), ordered.end(), [](const Task* a, const Task* b) { return a->name < b->name; });
   for (const Task* task : ordered) {
     PreparedTask& p = prepared.tasks.emplace_back();
     p.task = task;
-    LoadedDocs loaded = task->load(LoadContext{options.data_dir, &codec, options.limit});
+    LoadedDocs loaded = task->load(LoadContext{options.data_dir, &codec, options.limit, options.max_seq_lengths});
     HALO_CHECK(!loaded.docs.empty(), "{}: no documents in {}", task->name, task->data_files);
     p.docs = std::move(loaded.docs);
+    p.total_docs = loaded.total;
     hash.add(task->name);
+    // Like a changed budget below, only lengths other than lm-eval's default enter the hash.
+    if (task->uses_max_seq_lengths && options.max_seq_lengths != std::vector<size_t>{4096}) {
+      hash.add(fmt::format("max_seq_lengths={}", fmt::join(options.max_seq_lengths, ",")));
+    }
     for (const auto& file : loaded.files) hash.add(read_file(file));
 
     if (task->output_type == OutputType::multiple_choice) {
@@ -183,17 +186,13 @@ EvalResults run_prepared(const PreparedEval& prepared, runtime::LanguageModel& m
   for (const PreparedTask& p : prepared.tasks) {
     auto task_start = std::chrono::steady_clock::now();
     const Task& task = *p.task;
-    MetricColumns columns = task.output_type == OutputType::multiple_choice
-                                ? run_multiple_choice(p, model, options)
-                                : run_generation(p, model, options);
     TaskResult result;
     result.name = task.name;
     result.version = task.version;
     result.num_samples = p.docs.size();
-    for (size_t m = 0; m < task.metrics.size(); ++m) {
-      Aggregate agg = aggregate_mean(columns[m], task.metrics[m].has_stderr);
-      result.metrics.push_back({task.metrics[m].name, agg.value, agg.stderr_value, true});
-    }
+    result.docs = task.output_type == OutputType::multiple_choice ? run_multiple_choice(p, model, options)
+                                                                  : run_generation(p, model, options);
+    result.metrics = aggregate_documents(task, result.docs);
     result.seconds = seconds_since(task_start);
     results.tasks.push_back(std::move(result));
   }

@@ -30,6 +30,8 @@ struct RunOptions {
   // The generation config's max_new_tokens: HF gives it precedence over lm-eval's max_length, so it
   // replaces every generation task's max_gen_toks (generation_config.h).
   std::optional<int> max_new_tokens;
+  // lm-eval's --metadata max_seq_lengths: the lengths ruler_qa_squad builds documents for, in order.
+  std::vector<size_t> max_seq_lengths = {4096};
   // Running and scoring them on one model (run_prepared).
   Precision precision = Precision::bf16;
   std::vector<int32_t> stop_token_ids;  // the generation config's EOS ids (HF stops on these)
@@ -45,6 +47,7 @@ struct RunOptions {
 struct PreparedTask {
   const Task* task = nullptr;
   std::vector<Doc> docs;
+  size_t total_docs = 0;                          // without --limit (lm-eval's n-samples "original")
   std::vector<BuiltScoreRequest> score_requests;  // multiple choice: one per document
   std::vector<std::vector<int32_t>> prompts;      // generation: one per document
   std::optional<StopStrings> stops;               // generation
@@ -55,6 +58,7 @@ struct PreparedEval {
   std::vector<PreparedTask> tasks;  // alphabetical, as lm-eval prints them
   uint64_t input_hash = 0;          // data files, request ids, overridden budgets (model added per run)
   std::optional<size_t> limit;
+  std::vector<size_t> max_seq_lengths;  // the RunOptions it was built with
   double seconds = 0;               // time spent preparing
 };
 

@@ -144,6 +144,12 @@ SweepOutcome run_sweep(const std::vector<SweepVariant>& variants, const SweepOpt
         eval::EvalResults r = eval::run_prepared(suite.prepared, *model, options.run);
         // Each log is complete on its own, but only results.json (written last) marks the variant done.
         write_file_atomic(dir / suite.log_name, eval::results_report(r, options.model_args, suite.batch_size));
+        if (options.lm_eval) {
+          eval::LmEvalRunInfo info = *options.lm_eval;
+          info.batch_size = eval::lm_eval_batch_size(suite.batch_size);
+          info.environment = "halo sweep, " + v.label + ": " + r.model_description;
+          eval::write_lm_eval_output(dir / "lm-eval", suite.prepared, r, info);
+        }
         results["suites"][suite.name] = eval::results_json(r, options.model_args);
         detail += (detail.empty() ? "" : "; ") + headline(r);
       }

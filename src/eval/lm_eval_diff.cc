@@ -40,9 +40,6 @@ std::string excerpt_pair(const std::string& a, const std::string& b) {
   return fmt::format("at byte {}: {} vs {}", at, cut(a), cut(b));
 }
 
-// numpy.argmax: the first NaN, else the first maximum.
-size_t np_argmax(const std::vector<double>& v) { return argmax(v); }
-
 struct DocFindings {
   std::vector<std::string> differences;
   size_t ll_within = 0;        // log-likelihoods unequal but within the tolerance
@@ -100,10 +97,9 @@ void compare_requests(const LmEvalSample& a, const LmEvalSample& b, const LmEval
                                             *b.requests[i].is_greedy ? "True" : "False"));
       }
     }
-    if (np_argmax(la) != np_argmax(lb)) f.differences.push_back(fmt::format("prediction {} vs {}", np_argmax(la), np_argmax(lb)));
-    if (np_argmax(na) != np_argmax(nb)) {
-      f.differences.push_back(fmt::format("prediction_norm {} vs {}", np_argmax(na), np_argmax(nb)));
-    }
+    // numpy.argmax (metrics.h): the first NaN, else the first maximum.
+    if (argmax(la) != argmax(lb)) f.differences.push_back(fmt::format("prediction {} vs {}", argmax(la), argmax(lb)));
+    if (argmax(na) != argmax(nb)) f.differences.push_back(fmt::format("prediction_norm {} vs {}", argmax(na), argmax(nb)));
   } else {
     for (size_t i = 0; i < a.requests.size(); ++i) {
       if (*a.requests[i].text != *b.requests[i].text) {

@@ -1,6 +1,7 @@
 #include "eval/lm_eval_output.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <ctime>

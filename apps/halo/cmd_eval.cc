@@ -34,6 +34,8 @@ void add_eval_command(CLI::App& app) {
     std::string out;
     std::string results_json;
     std::string log_samples;
+    std::string ruler_lengths = "4096";
+    std::string lm_eval_output;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("eval", "Run lm-eval-identical tasks (hellaswag, arc, fda, swde, ruler_qa_squad) "
@@ -52,6 +54,12 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--out", args->out, "also write the printed report to this file");
   cmd->add_option("--results-json", args->results_json, "write every metric, stderr, counts, timings here");
   cmd->add_option("--log-samples", args->log_samples, "write one JSON line per document here");
+  cmd->add_option("--ruler-lengths", args->ruler_lengths,
+                  "ruler_qa_squad's sequence lengths, in order (lm-eval's --metadata max_seq_lengths)")
+      ->capture_default_str();
+  cmd->add_option("--lm-eval-output", args->lm_eval_output,
+                  "also write lm-eval's own results and samples files under this folder "
+                  "(as lm_eval --output_path DIR --log_samples; see docs/lm-eval-check.md)");
   cmd->callback([args] {
     const std::optional<size_t> limit =
         args->limit.empty() ? std::nullopt : std::optional<size_t>(parse_count(args->limit, "--limit"));
@@ -63,10 +71,12 @@ void add_eval_command(CLI::App& app) {
                         {"--log-samples", args->log_samples}});
 
     std::filesystem::path model_dir = args->model.model_dir;
-    eval::EvalSetup setup = eval::make_eval_setup(model_dir, args->tokenizer, io::load_model_config(model_dir / "config.json"));
+    const io::ModelConfig config = io::load_model_config(model_dir / "config.json");
+    eval::EvalSetup setup = eval::make_eval_setup(model_dir, args->tokenizer, config);
     eval::RunOptions& options = setup.options;
     options.data_dir = args->data;
     options.limit = limit;
+    options.max_seq_lengths = eval::parse_ruler_lengths(args->ruler_lengths);
     // Data problems surface before the weights are read.
     eval::PreparedEval prepared = eval::prepare_eval(tasks, *setup.codec, options);
 
@@ -86,7 +96,8 @@ void add_eval_command(CLI::App& app) {
     bool all_multiple_choice = std::all_of(tasks.begin(), tasks.end(), [](const eval::Task* t) {
       return t->output_type == eval::OutputType::multiple_choice;
     });
-    std::string report = eval::results_report(results, model_args, all_multiple_choice ? "16" : "1");
+    const std::string batch_size = all_multiple_choice ? "16" : "1";
+    std::string report = eval::results_report(results, model_args, batch_size);
     std::fputs(report.c_str(), stdout);
     std::fflush(stdout);
     if (!args->out.empty()) write_file_atomic(args->out, report);
@@ -95,6 +106,13 @@ void add_eval_command(CLI::App& app) {
       write_file_atomic(args->results_json, json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     }
     if (!args->log_samples.empty()) write_file_atomic(args->log_samples, samples.str());
+    if (!args->lm_eval_output.empty()) {
+      auto info = lm_eval_run_info(setup, config, model_args, batch_size,
+                                   "halo: " + results.model_description + " on " + args->model.device + ", precision " +
+                                       results.precision);
+      auto dir = eval::write_lm_eval_output(args->lm_eval_output, prepared, results, info);
+      std::fprintf(stderr, "lm-eval output files in %s\n", dir.string().c_str());
+    }
   });
 }
 

@@ -8,6 +8,7 @@
 #include "apps/halo/commands.h"
 #include "base/error.h"
 #include "base/index_list.h"
+#include "eval/eval_setup.h"
 #include "sweep/sweep_job.h"
 
 namespace halo::cli {
@@ -25,6 +26,8 @@ void add_sweep_command(CLI::App& app) {
     std::string device = "cpu";
     double prefix_memory_gib = double(eval::kDefaultPrefixMemory >> 30);
     bool dry_run = false;
+    std::string ruler_lengths = "4096";
+    bool lm_eval_output = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("sweep", "Evaluate the original model and every single-layer hybrid, "
@@ -53,6 +56,11 @@ void add_sweep_command(CLI::App& app) {
                   "GiB that layer-prefix reuse may keep per generation batch (docs/sweep.md)")
       ->capture_default_str();
   cmd->add_flag("--dry-run", args->dry_run, "list the variants and the work without running");
+  cmd->add_option("--ruler-lengths", args->ruler_lengths,
+                  "ruler_qa_squad's sequence lengths, in order (lm-eval's --metadata max_seq_lengths)")
+      ->capture_default_str();
+  cmd->add_flag("--lm-eval-output", args->lm_eval_output,
+                "also write lm-eval's own results and samples files under each variant's lm-eval/ folder");
   cmd->callback([args] {
     sweep::SweepRequest request;
     request.model_dir = args->model_dir;
@@ -72,6 +80,8 @@ void add_sweep_command(CLI::App& app) {
     HALO_CHECK(args->prefix_memory_gib > 0, "--prefix-memory must be positive (GiB)");
     request.prefix_memory = int64_t(args->prefix_memory_gib * double(int64_t(1) << 30));
     request.dry_run = args->dry_run;
+    request.ruler_lengths = eval::parse_ruler_lengths(args->ruler_lengths);
+    request.lm_eval_output = args->lm_eval_output;
     sweep::SweepOutcome outcome = sweep::run_sweep_job(request);
     const int total = outcome.ran + outcome.skipped + outcome.failed;
     if (outcome.failed > 0) {

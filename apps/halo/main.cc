@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
     // One line, like every other error; --help explains the flags.
     std::fprintf(stderr, "halo: error: %s (see --help)\n", e.what());
     return e.get_exit_code() == 0 ? 2 : e.get_exit_code();
+  } catch (const halo::cli::ExitStatus& status) {
+    return status.code;
   } catch (const halo::Error& e) {
     std::fprintf(stderr, "halo: error: %s\n", e.what());
     return 1;

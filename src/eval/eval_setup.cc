@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "base/error.h"
+#include "base/index_list.h"
 #include "eval/generation_config.h"
 
 namespace halo::eval {
@@ -58,6 +59,31 @@ EvalSetup make_eval_setup(const std::filesystem::path& model_dir, const std::fil
     setup.options.stop_token_ids.push_back(*eos);  // its string stops generation anyway (docs/lm-eval-rules.md §0.4)
   }
   return setup;
+}
+
+std::vector<size_t> parse_ruler_lengths(const std::string& text) {
+  std::vector<size_t> lengths;
+  for (int length : parse_int_list(text, "--ruler-lengths")) {
+    HALO_CHECK(length > 0, "--ruler-lengths: {} is not a positive sequence length", length);
+    HALO_CHECK(std::find(lengths.begin(), lengths.end(), size_t(length)) == lengths.end(),
+               "--ruler-lengths: {} appears twice", length);
+    lengths.push_back(size_t(length));
+  }
+  return lengths;
+}
+
+LmEvalRunInfo lm_eval_run_info(const EvalSetup& setup, const io::ModelConfig& config, const std::string& model_args,
+                                     const std::string& batch_size, const std::string& environment) {
+  LmEvalRunInfo info;
+  info.model_args = model_args;
+  info.batch_size = lm_eval_batch_size(batch_size);
+  info.eos_id = setup.tokenizer->eos_id();
+  if (info.eos_id) info.eos_token = setup.tokenizer->id_to_token(*info.eos_id);
+  info.bos_id = setup.tokenizer->bos_id();
+  if (info.bos_id) info.bos_token = setup.tokenizer->id_to_token(*info.bos_id);
+  info.max_length = config.max_position_embeddings;  // HFLM.max_length: the model config's length
+  info.environment = environment;
+  return info;
 }
 
 }  // namespace halo::eval

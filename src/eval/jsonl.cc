@@ -8,7 +8,7 @@
 
 namespace halo::eval {
 
-JsonRow::JsonRow(const nlohmann::json& value, const std::filesystem::path& file, size_t line,
+JsonRow::JsonRow(const nlohmann::ordered_json& value, const std::filesystem::path& file, size_t line,
                  std::string prefix)
     : value_(&value), file_(&file), line_(line), prefix_(std::move(prefix)) {}
 
@@ -20,7 +20,7 @@ std::string JsonRow::path_of(std::string_view key) const {
   return prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key);
 }
 
-const nlohmann::json& JsonRow::field(std::string_view key, std::string_view expected) const {
+const nlohmann::ordered_json& JsonRow::field(std::string_view key, std::string_view expected) const {
   auto it = value_->find(key);
   if (it == value_->end()) fail(fmt::format("missing field '{}'", path_of(key)));
   if (it->is_null()) fail(fmt::format("field '{}' is null, expected {}", path_of(key), expected));
@@ -69,8 +69,8 @@ LineRead next_line(std::streambuf& in, std::string& line, size_t max_bytes) {
 
 }  // namespace
 
-void read_jsonl(const std::filesystem::path& file, std::optional<size_t> limit,
-                const std::function<void(const JsonRow&)>& row_fn, size_t max_line_bytes) {
+size_t read_jsonl(const std::filesystem::path& file, std::optional<size_t> limit,
+                  const std::function<void(const JsonRow&)>& row_fn, size_t max_line_bytes) {
   std::error_code ec;
   if (std::filesystem::is_directory(file, ec)) halo::fail("{}: is a directory, not a dataset file", file.string());
   std::ifstream in(file, std::ios::binary);
@@ -80,7 +80,7 @@ void read_jsonl(const std::filesystem::path& file, std::optional<size_t> limit,
   std::string text;
   size_t line_number = 0, rows = 0;
   try {
-    while (!limit || rows < *limit) {
+    for (;;) {
       const LineRead read = next_line(*in.rdbuf(), text, max_line_bytes);
       if (read == LineRead::end) break;
       ++line_number;
@@ -89,10 +89,14 @@ void read_jsonl(const std::filesystem::path& file, std::optional<size_t> limit,
                    max_line_bytes);
       }
       if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
-      nlohmann::json value;
+      if (limit && rows >= *limit) {
+        ++rows;  // counted for the total, not parsed
+        continue;
+      }
+      nlohmann::ordered_json value;
       try {
-        value = nlohmann::json::parse(text);
-      } catch (const nlohmann::json::parse_error& e) {
+        value = nlohmann::ordered_json::parse(text);
+      } catch (const nlohmann::ordered_json::parse_error& e) {
         halo::fail("{}:{}: invalid JSON: {}", file.string(), line_number, e.what());
       }
       if (!value.is_object()) {
@@ -106,6 +110,7 @@ void read_jsonl(const std::filesystem::path& file, std::optional<size_t> limit,
     halo::fail("{}:{}: out of memory while reading this line ({} bytes)", file.string(), line_number, text.size());
   }
   HALO_CHECK(!in.bad(), "{}: read error", file.string());
+  return rows;
 }
 
 }  // namespace halo::eval

@@ -14,24 +14,24 @@
 
 namespace halo::eval {
 
-// One JSON object at a known file and line; nested objects keep the dotted path for messages.
+// One JSON object at a known file and line (keys in file order); nested objects keep the dotted path for messages.
 class JsonRow {
  public:
-  JsonRow(const nlohmann::json& value, const std::filesystem::path& file, size_t line,
+  JsonRow(const nlohmann::ordered_json& value, const std::filesystem::path& file, size_t line,
           std::string prefix = {});
 
   std::string string(std::string_view key) const;
   std::vector<std::string> string_list(std::string_view key) const;
   JsonRow object(std::string_view key) const;
 
-  const nlohmann::json& json() const { return *value_; }
+  const nlohmann::ordered_json& json() const { return *value_; }
   [[noreturn]] void fail(std::string_view message) const;
 
  private:
-  const nlohmann::json& field(std::string_view key, std::string_view expected) const;
+  const nlohmann::ordered_json& field(std::string_view key, std::string_view expected) const;
   std::string path_of(std::string_view key) const;
 
-  const nlohmann::json* value_;
+  const nlohmann::ordered_json* value_;
   const std::filesystem::path* file_;
   size_t line_;
   std::string prefix_;
@@ -41,11 +41,12 @@ class JsonRow {
 // longer line is refused before it is held in memory.
 inline constexpr size_t kMaxJsonlLineBytes = size_t(64) << 20;
 
-// Calls `row_fn` for every non-blank line of `file`, in order, stopping after `limit` rows.
-// A missing file is an error naming it and pointing at docs/data.md; a line longer than
-// `max_line_bytes`, and running out of memory while reading or converting a row, are errors
-// naming the file and the line.
-void read_jsonl(const std::filesystem::path& file, std::optional<size_t> limit,
-                const std::function<void(const JsonRow&)>& row_fn, size_t max_line_bytes = kMaxJsonlLineBytes);
+// Calls `row_fn` for every non-blank line of `file`, in order, stopping after `limit` rows; returns
+// the number of non-blank lines in the whole file (rows past the limit are counted, not parsed).
+// Objects keep the file's key order (the dataset's column order). A missing file is an error
+// naming it and pointing at docs/data.md; a line longer than `max_line_bytes`, and running out of
+// memory while reading or converting a row, are errors naming the file and the line.
+size_t read_jsonl(const std::filesystem::path& file, std::optional<size_t> limit,
+                  const std::function<void(const JsonRow&)>& row_fn, size_t max_line_bytes = kMaxJsonlLineBytes);
 
 }  // namespace halo::eval

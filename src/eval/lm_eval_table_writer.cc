@@ -229,7 +229,8 @@ std::string results_header_line(const std::string& model_args, std::optional<siz
 std::string format_results_table(const std::vector<TaskResult>& tasks) {
   const std::array<std::string, kColumns> headers = {"Tasks", "Version", "Filter", "n-shot", "Metric",
                                                      "",      "Value",   "",       "Stderr"};
-  // make_table's rows: [task, version, filter, n-shot, metric, arrow, "%.4f" value, "±", stderr].
+  // make_table's rows: [task, version, filter, n-shot, metric, arrow ("" without a higher_is_better
+  // entry), "%.4f" value (a Python int, RULER's -1, as is), "±", stderr].
   std::array<std::vector<RawCell>, kColumns> raw;
   for (const auto& task : tasks) {
     bool first = true;
@@ -239,8 +240,9 @@ std::string format_results_table(const std::vector<TaskResult>& tasks) {
                                {"none"},
                                {"0"},
                                {metric.name},
-                               {metric.higher_is_better ? "↑" : "↓"},
-                               {four_decimals(metric.value)},
+                               {!metric.direction_known ? "" : metric.higher_is_better ? "↑" : "↓"},
+                               metric.integer_value ? RawCell{std::to_string(static_cast<long long>(metric.value)), true}
+                                                    : RawCell{four_decimals(metric.value)},
                                {"±"},
                                {metric.stderr_value ? four_decimals(*metric.stderr_value) : "   N/A"}};
       for (size_t c = 0; c < kColumns; ++c) raw[c].push_back(row[c]);

@@ -1,5 +1,6 @@
 #include "eval/metrics.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "base/bf16.h"
@@ -67,6 +68,36 @@ Aggregate aggregate_mean(std::span<const double> values, bool has_stderr) {
     double n = double(values.size());
     out.stderr_value = std::sqrt(squares / (n - 1)) / std::sqrt(n);
   }
+  return out;
+}
+
+Aggregate aggregate(std::span<const double> values, Aggregation how) {
+  if (how != Aggregation::ruler_length) return aggregate_mean(values, how == Aggregation::mean);
+  std::vector<double> kept;
+  for (double v : values) {
+    if (v != -1) kept.push_back(v);
+  }
+  if (kept.empty()) return Aggregate{-1, std::nullopt, true};
+  return aggregate_mean(kept, false);
+}
+
+std::vector<MetricResult> aggregate_documents(const Task& task, std::span<const DocOutcome> docs) {
+  std::vector<std::pair<std::string, std::vector<double>>> columns;  // first-reported order
+  for (const auto& doc : docs) {
+    for (const auto& m : doc.metrics) {
+      auto it = std::find_if(columns.begin(), columns.end(), [&](const auto& c) { return c.first == m.name; });
+      if (it == columns.end()) it = columns.insert(columns.end(), {m.name, {}});
+      it->second.push_back(m.value);
+    }
+  }
+  std::vector<MetricResult> out;
+  for (const auto& [name, values] : columns) {
+    auto spec = std::find_if(task.metrics.begin(), task.metrics.end(), [&](const MetricSpec& s) { return s.name == name; });
+    Aggregate agg = aggregate(values, spec == task.metrics.end() ? Aggregation::mean : spec->aggregation);
+    MetricResult result{name, agg.value, agg.stderr_value, true, spec != task.metrics.end(), agg.integer};
+    out.push_back(std::move(result));
+  }
+  std::sort(out.begin(), out.end(), [](const MetricResult& a, const MetricResult& b) { return a.name < b.name; });
   return out;
 }
 

@@ -38,11 +38,17 @@ nlohmann::json parse_line(std::string_view line) {
   return nlohmann::json::parse(line.substr(0, tab), nullptr, false);
 }
 
+// Metrics as [name, value] pairs in their order; a Python-int value is written as a JSON integer,
+// which is how it comes back as one.
 nlohmann::json doc_json(const DocOutcome& doc) {
-  nlohmann::json j = {{"v", doc.values}};
+  nlohmann::json metrics = nlohmann::json::array();
+  for (const MetricValue& m : doc.metrics) {
+    metrics.push_back({m.name, m.integer ? nlohmann::json(int64_t(m.value)) : nlohmann::json(m.value)});
+  }
+  nlohmann::json j = {{"m", std::move(metrics)}};
   if (!doc.loglikelihoods.empty()) {
     j["ll"] = doc.loglikelihoods;
-    std::vector<int> greedy(doc.greedy.begin(), doc.greedy.end());
+    std::vector<int> greedy(doc.is_greedy.begin(), doc.is_greedy.end());
     j["g"] = greedy;
   } else {
     j["o"] = doc.output;
@@ -53,10 +59,13 @@ nlohmann::json doc_json(const DocOutcome& doc) {
 
 DocOutcome doc_from_json(const nlohmann::json& j) {
   DocOutcome doc;
-  doc.values = j.at("v").get<std::vector<double>>();
+  for (const auto& m : j.at("m")) {
+    const auto& value = m.at(1);
+    doc.metrics.push_back({m.at(0).get<std::string>(), value.get<double>(), value.is_number_integer()});
+  }
   if (j.contains("ll")) {
     doc.loglikelihoods = j.at("ll").get<std::vector<double>>();
-    for (int g : j.at("g").get<std::vector<int>>()) doc.greedy.push_back(g != 0);
+    for (int g : j.at("g").get<std::vector<int>>()) doc.is_greedy.push_back(g != 0);
   } else {
     doc.output = j.at("o").get<std::string>();
     doc.generated_tokens = j.at("n").get<size_t>();

@@ -6,7 +6,7 @@
 // Format (JSON Lines, one checksum per line so a line torn by a kill is recognised and dropped):
 //   {"format":"halo-outcomes","version":1,"fingerprint":"…","variant":"layer 3"}\t<checksum>
 //   {"suite":"commonsense","task":"hellaswag","batch":4,"begin":256,"end":320,"docs":[…]}\t<checksum>
-// where each document is {"v":[metric values…]} plus "ll" (log-likelihood per choice) and "g"
+// where each document is {"m":[[metric, value]…]} (an integer value stays an integer) plus "ll" (log-likelihood per choice) and "g"
 // (1/0 per choice: greedy) for multiple choice, or "o" (output text) and "n" (generated tokens) for
 // generation; <checksum> is the 16-hex-digit FNV-1a of the JSON text.
 #pragma once

@@ -19,7 +19,7 @@ nlohmann::json results_json(const EvalResults& results, const std::string& model
     for (const auto& m : task.metrics) {
       metrics[m.name] = {{"value", m.value},
                          {"stderr", m.stderr_value ? nlohmann::json(*m.stderr_value) : nlohmann::json("N/A")},
-                         {"higher_is_better", m.higher_is_better}};
+                         {"higher_is_better", m.direction_known ? nlohmann::json(m.higher_is_better) : nlohmann::json(nullptr)}};
     }
     tasks[task.name] = {{"version", task.version},
                         {"num_samples", task.num_samples},

@@ -186,11 +186,29 @@ std::vector<RulerSample> HaystackBuilder::samples(size_t num_docs, size_t count)
       auto [input, answers] = build(index, used);
       size_t length = count_tokens(input) + settings_.tokens_to_generate;
       if (length <= settings_.max_seq_length) {
-        out.push_back({std::move(input), std::move(answers), length});
+        out.push_back({std::move(input), std::move(answers), length, index, settings_.max_seq_length});
         break;
       }
       if (used > settings_.step) used -= settings_.step;
     }
+  }
+  return out;
+}
+
+std::vector<RulerSample> build_ruler_samples(const SquadData& squad, const Codec& codec, PyRandom& rng,
+                                             const std::vector<size_t>& lengths, size_t num_samples,
+                                             std::optional<size_t> limit) {
+  std::vector<RulerSample> out;
+  size_t remaining = limit.value_or(num_samples * lengths.size());
+  for (size_t length : lengths) {
+    if (remaining == 0) break;
+    size_t count = std::min(num_samples, remaining);
+    RulerSettings settings;
+    settings.max_seq_length = length;
+    HaystackBuilder builder(squad, codec, rng, settings);
+    size_t num_docs = builder.search_num_docs();
+    for (auto& sample : builder.samples(num_docs, count)) out.push_back(std::move(sample));
+    remaining -= count;
   }
   return out;
 }

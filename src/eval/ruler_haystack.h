@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,6 +40,8 @@ struct RulerSample {
   std::string input;                 // the prompt before " Answer:"
   std::vector<std::string> outputs;  // gold answers
   size_t length = 0;                 // ntok(input) + tokens_to_generate
+  size_t index = 0;                  // its position among the samples of its length
+  size_t max_length = 0;             // the sequence length it was built for
 };
 
 class HaystackBuilder {
@@ -61,6 +64,15 @@ class HaystackBuilder {
   PyRandom& rng_;
   RulerSettings settings_;
 };
+
+// RULER's get_qa_dataset over several sequence lengths (lm-eval's --metadata max_seq_lengths): for
+// each length in order, the num_docs search and `num_samples` samples, every draw from the one
+// global stream `rng`, concatenated. Building stops once `limit` samples exist: lm-eval's --limit
+// keeps the first documents of the concatenation, and a later length depends only on the stream
+// after all samples of the earlier ones, so it is only needed when those are complete.
+std::vector<RulerSample> build_ruler_samples(const SquadData& squad, const Codec& codec, PyRandom& rng,
+                                             const std::vector<size_t>& lengths, size_t num_samples,
+                                             std::optional<size_t> limit);
 
 // Post-processing of a generated answer: strip, control characters → "\n", strip again.
 std::string ruler_postprocess(const std::string& output);

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "base/atomic_file.h"
@@ -66,9 +67,11 @@ std::vector<std::vector<DocOutcome>> run_multiple_choice(const PreparedTask& pre
         if (!std::isfinite(ll)) fail_non_finite(models.describe(which[k]), task, d, "a log-likelihood is not finite");
       }
       DocOutcome& outcome = out[k].emplace_back();
-      for (const MetricSpec& metric : task.metrics) outcome.values.push_back(multiple_choice_metric(choice, metric.name));
+      for (const MetricSpec& metric : task.metrics) {
+        outcome.metrics.push_back({metric.name, multiple_choice_metric(choice, metric.name)});
+      }
       outcome.loglikelihoods = std::move(choice.loglikelihoods);
-      for (const auto& s : doc_scores) outcome.greedy.push_back(s.is_greedy);
+      for (const auto& s : doc_scores) outcome.is_greedy.push_back(s.is_greedy);
     }
   }
   return out;
@@ -115,9 +118,7 @@ std::vector<std::vector<DocOutcome>> run_generation(const PreparedEval& prepared
       DocOutcome& outcome = out[k].emplace_back();
       outcome.output = stops.output_text(generated[k][d - batch.begin]);
       outcome.generated_tokens = generated[k][d - batch.begin].size();
-      outcome.values = task.score_generation(prepared.docs[d], outcome.output);
-      HALO_CHECK(outcome.values.size() == task.metrics.size(), "{}: {} metric values for {} metrics", task.name,
-                 outcome.values.size(), task.metrics.size());
+      outcome.metrics = task.score_generation(prepared.docs[d], outcome.output);
     }
   }
   return out;
@@ -131,6 +132,7 @@ PreparedEval prepare_eval(std::span<const Task* const> tasks, const Codec& codec
   PreparedEval prepared;
   prepared.limit = options.limit;
   prepared.max_length = options.max_length;
+  prepared.max_seq_lengths = options.max_seq_lengths;
   InputHash hash;
   std::vector<const Task*> ordered(tasks.begin(), tasks.end());
   std::sort(ordered.begin(), ordered.end(), [](const Task* a, const Task* b) { return a->name < b->name; });
@@ -142,10 +144,15 @@ PreparedEval prepare_eval(std::span<const Task* const> tasks, const Codec& codec
                  "{}: max_gen_toks {} leaves no room for a prompt within the model's maximum length {} "
                  "(max_position_embeddings)", task->name, task->generation.max_gen_toks, *options.max_length);
     }
-    LoadedDocs loaded = task->load(LoadContext{options.data_dir, &codec, options.limit});
+    LoadedDocs loaded = task->load(LoadContext{options.data_dir, &codec, options.limit, options.max_seq_lengths});
     HALO_CHECK(!loaded.docs.empty(), "{}: no documents in {}", task->name, task->data_files);
     p.docs = std::move(loaded.docs);
+    p.total_docs = loaded.total;
     hash.add(task->name);
+    // Like a changed budget below, only lengths other than lm-eval's default enter the hash.
+    if (task->uses_max_seq_lengths && options.max_seq_lengths != std::vector<size_t>{4096}) {
+      hash.add(fmt::format("max_seq_lengths={}", fmt::join(options.max_seq_lengths, ",")));
+    }
     for (const auto& file : loaded.files) hash.add(read_file(file));
     // Errors and running out of memory while encoding name the document and where it came from.
     const std::string source = loaded.files.empty() ? task->name : loaded.files.front().string();
@@ -256,13 +263,8 @@ EvalResults aggregate_outcomes(const PreparedEval& prepared, const std::vector<s
     result.name = task.name;
     result.version = task.version;
     result.num_samples = p.docs.size();
-    for (size_t m = 0; m < task.metrics.size(); ++m) {
-      std::vector<double> column;
-      column.reserve(outcomes[t].size());
-      for (const DocOutcome& o : outcomes[t]) column.push_back(o.values.at(m));
-      Aggregate agg = aggregate_mean(column, task.metrics[m].has_stderr);
-      result.metrics.push_back({task.metrics[m].name, agg.value, agg.stderr_value, true});
-    }
+    result.metrics = aggregate_documents(task, outcomes[t]);
+    result.docs = outcomes[t];
     result.seconds = t < task_seconds.size() ? task_seconds[t] : 0;
     results.tasks.push_back(std::move(result));
   }
@@ -308,7 +310,7 @@ nlohmann::json sample_json(const PreparedTask& prepared, size_t doc, const DocOu
                          {"generated_tokens", outcome.generated_tokens},
                          {"output", outcome.output},
                          {"answers", prepared.docs[doc].answers}};
-  for (size_t m = 0; m < task.metrics.size(); ++m) line[task.metrics[m].name] = outcome.values.at(m);
+  for (const auto& m : outcome.metrics) line[m.name] = m.value;
   return line;
 }
 

@@ -34,6 +34,8 @@ struct RunOptions {
   // The generation config's max_new_tokens: HF gives it precedence over lm-eval's max_length, so it
   // replaces every generation task's max_gen_toks (generation_config.h).
   std::optional<int> max_new_tokens;
+  // lm-eval's --metadata max_seq_lengths: the lengths ruler_qa_squad builds documents for, in order.
+  std::vector<size_t> max_seq_lengths = {4096};
   // The model's maximum length (config.json's max_position_embeddings, as lm-eval's HFLM.max_length
   // reads it): contexts are cut from the left to fit it exactly as lm-eval does (requests.h), and
   // no request runs a position at or beyond it. Unset: nothing is cut (tests with fake models).
@@ -53,6 +55,7 @@ struct RunOptions {
 struct PreparedTask {
   const Task* task = nullptr;
   std::vector<Doc> docs;
+  size_t total_docs = 0;                          // without --limit (lm-eval's n-samples "original")
   std::vector<BuiltScoreRequest> score_requests;  // multiple choice: one per document
   std::vector<std::vector<int32_t>> prompts;      // generation: one per document (after left truncation)
   std::optional<StopStrings> stops;               // generation
@@ -64,6 +67,7 @@ struct PreparedEval {
   uint64_t input_hash = 0;          // data files, request ids, overridden budgets (model added per run)
   std::optional<size_t> limit;
   std::optional<int64_t> max_length;  // generation budgets are capped so prompt + output fit in it
+  std::vector<size_t> max_seq_lengths;  // the RunOptions it was built with
   double seconds = 0;               // time spent preparing
 };
 
@@ -89,23 +93,14 @@ struct WorkBatch {
 };
 std::vector<WorkBatch> plan_batches(const PreparedEval& prepared, const RunOptions& options);
 
-// What one variant did on one document: enough to rebuild the task's metrics, lm-eval's per-sample
-// record, and resampled aggregates (bootstrap).
-struct DocOutcome {
-  std::vector<double> values;          // one per metric of the task, in table order
-  std::vector<double> loglikelihoods;  // multiple choice: per choice, under the run's precision
-  std::vector<bool> greedy;            // multiple choice: per choice, every token was the argmax
-  std::string output;                  // generation: the text after the stop-string cut
-  size_t generated_tokens = 0;         // generation
-};
-
 // Runs `batch` on the variants `which` of `models`: outcomes[k][d] is variant which[k] on document
 // batch.begin + d. A non-finite log-likelihood is an error naming the variant, task and document.
 std::vector<std::vector<DocOutcome>> run_batch(const PreparedEval& prepared, const WorkBatch& batch,
                                                runtime::VariantSet& models, std::span<const size_t> which,
                                                const RunOptions& options);
 
-// lm-eval's aggregates from every document's outcome (outcomes[t][doc] for prepared.tasks[t]).
+// lm-eval's aggregates from every document's outcome (outcomes[t][doc] for prepared.tasks[t]);
+// each TaskResult keeps its documents' outcomes (lm-eval's samples files are written from them).
 // `task_seconds` (optional, per task) and `seconds` only fill the timing fields.
 EvalResults aggregate_outcomes(const PreparedEval& prepared, const std::vector<std::vector<DocOutcome>>& outcomes,
                                const std::string& model_description, const RunOptions& options,

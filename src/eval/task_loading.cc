@@ -15,7 +15,7 @@ std::function<LoadedDocs(const LoadContext&)> jsonl_loader(std::string relative_
   return [relative_file = std::move(relative_file), row_to_doc = std::move(row_to_doc)](const LoadContext& ctx) {
     LoadedDocs loaded;
     auto path = ctx.data_dir / relative_file;
-    read_jsonl(path, ctx.limit, [&](const JsonRow& row) { loaded.docs.push_back(row_to_doc(row)); });
+    loaded.total = read_jsonl(path, ctx.limit, [&](const JsonRow& row) { loaded.docs.push_back(row_to_doc(row)); });
     loaded.files.push_back(path);
     return loaded;
   };

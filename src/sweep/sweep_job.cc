@@ -88,6 +88,7 @@ SweepOutcome run_sweep_job(const SweepRequest& request) {
   run.data_dir = request.data_dir;
   run.limit = request.limit;
   run.precision = request.precision;
+  run.max_seq_lengths = request.ruler_lengths;
   std::vector<const eval::Task*> all_tasks;
   for (const Suite& suite : suites) {
     for (const eval::Task* task : eval::resolve_tasks(suite.name)) all_tasks.push_back(task);
@@ -131,6 +132,7 @@ SweepOutcome run_sweep_job(const SweepRequest& request) {
   options.fingerprint = sweep_fingerprint(request, workers[0].model->rnn_step(), suites, run);
   options.suites = std::move(suites);
   options.model_args = "pretrained=" + request.model_dir.string() + ",dtype=bfloat16";
+  if (request.lm_eval_output) options.lm_eval = eval::lm_eval_run_info(setup, config, options.model_args, "1", "");
   if (request.shard.count > 1) {
     options.summary_name = fmt::format("summary-shard-{}-of-{}.txt", request.shard.index, request.shard.count);
   }

@@ -26,6 +26,8 @@ struct SweepRequest {
   std::filesystem::path data_dir;
   std::filesystem::path out;
   std::optional<size_t> limit;
+  std::vector<size_t> ruler_lengths = {4096};  // lm-eval's --metadata max_seq_lengths
+  bool lm_eval_output = false;                 // also lm-eval's own files under VARIANT/lm-eval/
   eval::Precision precision = eval::Precision::bf16;
   Shard shard;
   std::string devices = "cpu";  // backend::parse_devices: one worker per entry

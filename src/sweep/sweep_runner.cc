@@ -262,6 +262,12 @@ class Sweep {
                                                          options_.run, {}, seconds_since(start_));
     r.logs[s] = eval::results_report(results, options_.model_args, suite.batch_size);
     write_file_atomic(r.dir / suite.log_name, r.logs[s]);
+    if (options_.lm_eval) {
+      eval::LmEvalRunInfo info = *options_.lm_eval;
+      info.batch_size = eval::lm_eval_batch_size(suite.batch_size);
+      info.environment = "halo sweep, " + r.plan->label + ": " + results.model_description;
+      eval::write_lm_eval_output(r.dir / "lm-eval", suite.prepared, results, info);
+    }
     r.suite_results[suite.name] = eval::results_json(results, options_.model_args);
     r.detail += (r.detail.empty() ? "" : "; ") + headline(results);
   }

@@ -13,10 +13,12 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "eval/lm_eval_output.h"
 #include "eval/runner.h"
 #include "runtime/language_model.h"
 #include "sweep/sweep_plan.h"
@@ -47,6 +49,9 @@ struct SweepOptions {
   std::string fingerprint;  // of the model, run, prepared requests and settings
   std::string model_args;   // for the report header line, e.g. "pretrained=DIR,dtype=bfloat16"
   eval::RunOptions run;     // shared by every variant
+  // When set, each variant also gets lm-eval's own output files per suite under VARIANT/lm-eval/
+  // (eval/lm_eval_output.h; batch size and environment filled in per suite and variant).
+  std::optional<eval::LmEvalRunInfo> lm_eval;
   // summary.txt, or summary-shard-I-of-N.txt when shards share the root (each writes its own).
   std::string summary_name = "summary.txt";
 };

@@ -174,6 +174,82 @@ TEST_F(EvalCli, NonFiniteWeightsStopWithOneLineNamingVariantTaskAndDocument) {
   EXPECT_EQ(fine.exit_code, 0) << fine.err;
 }
 
+TEST_F(EvalCli, RulerAtTwoLengthsPrintsARowPerLength) {
+  // A data folder with fda, swde and lm-eval's dump of a two-length ruler run (two prompts each).
+  auto data = dir / "data";
+  for (const char* task : {"fda", "swde"}) {
+    std::filesystem::create_directories(data / task);
+    std::filesystem::copy_file(kData / task / "validation.jsonl", data / task / "validation.jsonl");
+  }
+  std::filesystem::create_directories(data / "ruler_qa_squad");
+  std::filesystem::copy_file(kData / "prompts_lengths" / "ruler_qa_squad" / "prompts.jsonl",
+                             data / "ruler_qa_squad" / "prompts.jsonl");
+  auto json = dir / "r.json";
+  auto r = eval({"--tasks", "retrieval", "--data", data.string(), "--ruler-lengths", "1024,4096", "--results-json",
+                 json.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // "1024" is outside the task's metric_list: no arrow, lm-eval's mean with a stderr.
+  EXPECT_NE(r.out.find("\n|ruler_qa_squad|      1|none  |     0|1024    |   |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n|              |       |none  |     0|4096    |↑  |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("|   N/A|\n|swde"), std::string::npos) << "4096: N/A\n" << r.out;
+  auto results = nlohmann::json::parse(read_file(json));
+  auto metrics = results["tasks"]["ruler_qa_squad"]["metrics"];
+  EXPECT_EQ(metrics.size(), 2u);
+  EXPECT_TRUE(metrics["1024"]["higher_is_better"].is_null());
+  EXPECT_TRUE(metrics["1024"]["stderr"].is_number());
+  EXPECT_EQ(metrics["4096"]["stderr"], "N/A");
+
+  // The default is today's single length; prompts of another length are then an error.
+  r = eval({"--tasks", "ruler_qa_squad", "--data", data.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.substr(r.err.find("halo: error:")),
+            "halo: error: " + (data / "ruler_qa_squad" / "prompts.jsonl").string() +
+                ":1: max_length 1024 is not among the sequence lengths asked for (4096)\n");
+  for (const auto& [flag, message] : std::vector<std::pair<std::string, std::string>>{
+           {"0", "--ruler-lengths: 0 is not a positive sequence length"},
+           {"1024,1024", "--ruler-lengths: 1024 appears twice"},
+           {"1024,x", "--ruler-lengths: 'x' is not an integer"}}) {
+    r = eval({"--tasks", "fda", "--data", data.string(), "--ruler-lengths", flag});
+    EXPECT_EQ(r.exit_code, 1) << flag;
+    EXPECT_EQ(r.err, "halo: error: " + message + "\n");
+  }
+}
+
+TEST_F(EvalCli, LmEvalOutputAndDiff) {
+  // halo's lm-eval files, run twice: the same model and data agree with themselves.
+  auto once = dir / "once", twice = dir / "twice";
+  for (const auto& out : {once, twice}) {
+    auto r = eval({"--tasks", "arc_easy,fda", "--data", kData.string(), "--limit", "2", "--lm-eval-output", out.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  auto diff = [](const std::filesystem::path& a, const std::filesystem::path& b) {
+    return halo::testing::run_command(HALO_BINARY, {"lm-eval-diff", "--lm-eval", a.string(), "--halo", b.string()});
+  };
+  auto r = diff(once, twice);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(r.out.ends_with("lm-eval-diff: the outputs agree\n")) << r.out;
+  EXPECT_EQ(r.err, "");
+
+  // Against lm-eval's own files for the same data (another model): requests, documents, targets
+  // and hashes agree; only what the model decides differs.
+  const auto lm_eval = std::filesystem::path(HALO_TEST_DATA) / "lm_eval" / "output";
+  r = diff(lm_eval, once);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("arc_easy: documents: 2 compared"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fda: documents: 2 compared"), std::string::npos) << r.out;
+  for (const char* mismatch : {"context of", "continuation of", "document field", "document differs", "target ", "_hash",
+                               "generation arguments", "only in"}) {
+    EXPECT_EQ(r.out.find(mismatch), std::string::npos) << mismatch << "\n" << r.out;
+  }
+  EXPECT_NE(r.out.find("log-likelihood of choice"), std::string::npos) << r.out;
+
+  // Bad input: one line, exit status 2 (1 means "they differ").
+  r = diff(once, dir / "nowhere");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "halo: error: " + (dir / "nowhere").string() + ": not a directory (expected lm-eval's --output_path)\n");
+  EXPECT_EQ(r.out, "");
+}
+
 TEST_F(EvalCli, BadDataIsOneLineError) {
   auto r = eval({"--tasks", "hellaswag", "--data", (dir / "nowhere").string()});
   EXPECT_EQ(r.exit_code, 1);

@@ -3,6 +3,8 @@
 // are layer_analysis.py's (§7.3), on hand-written lines; and tables written and read back.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -53,6 +55,37 @@ TEST(Table, RetrievalMatchesThePublishedLog) {
             "|fda           |      0|none  |     0|contains|↑  |0.7831|±  |   N/A|\n"
             "|ruler_qa_squad|      1|none  |     0|4096    |↑  |0.5285|±  |   N/A|\n"
             "|swde          |      0|none  |     0|contains|↑  |0.8506|±  |   N/A|\n");
+}
+
+TEST(Table, RulerAtTwoLengthsPrintsOneRowPerLength) {
+  // lm-eval --metadata '{"max_seq_lengths":[1024,4096]}': "1024" is not in the task's metric_list,
+  // so it has no higher_is_better entry (empty arrow cell) and lm-eval's mean with its stderr;
+  // "4096" keeps aggregate_metrics (N/A). Rows sorted by metric name.
+  auto rows = format_results_table({task("fda", 0, {{"contains", 0.7831, std::nullopt}}),
+                                    task("ruler_qa_squad", 1,
+                                         {{"1024", 0.6, 0.02, true, false}, {"4096", 0.5285, std::nullopt}}),
+                                    task("swde", 0, {{"contains", 0.8506, std::nullopt}})});
+  EXPECT_EQ(rows,
+            "|    Tasks     |Version|Filter|n-shot| Metric |   |Value |   |Stderr|\n"
+            "|--------------|------:|------|-----:|--------|---|-----:|---|------|\n"
+            "|fda           |      0|none  |     0|contains|↑  |0.7831|±  |   N/A|\n"
+            "|ruler_qa_squad|      1|none  |     0|1024    |   |0.6000|±  |0.0200|\n"
+            "|              |       |none  |     0|4096    |↑  |0.5285|±  |   N/A|\n"
+            "|swde          |      0|none  |     0|contains|↑  |0.8506|±  |   N/A|\n");
+  // layer_analysis.py's regex wants the arrow: it skips the 1024 row, which names the task, so the
+  // 4096 row (empty task cell) joins the last task it did read, fda. Its retrieval average is the
+  // plain mean of every value read, so that attribution does not change it.
+  std::vector<std::tuple<std::string, std::string, double>> parsed;
+  for (const TableRow& row : parse_results_table(rows, "table")) parsed.emplace_back(row.task, row.metric, row.value);
+  EXPECT_EQ(parsed, (std::vector<std::tuple<std::string, std::string, double>>{
+                        {"fda", "contains", 0.7831}, {"fda", "4096", 0.5285}, {"swde", "contains", 0.8506}}));
+  // No document of length 4096 (a --limit within the first length): lm-eval passes the integer -1
+  // itself, not "%.4f", and pytablewriter prints it in the column's format.
+  rows = format_results_table({task("fda", 0, {{"contains", 0.7831, std::nullopt}}),
+                               task("ruler_qa_squad", 1,
+                                    {{"1024", 0.6, 0.02, true, false}, {"4096", -1, std::nullopt, true, true, true}})});
+  EXPECT_NE(rows.find("|              |       |none  |     0|4096    |↑  |-1.0000|±  |   N/A|\n"), std::string::npos)
+      << rows;
 }
 
 TEST(Table, ValuesRoundHalfEvenOnTheBinaryValue) {

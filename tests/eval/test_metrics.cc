@@ -91,5 +91,50 @@ TEST(Aggregate, StderrNotAvailable) {
   EXPECT_THROW(aggregate_mean(std::vector<double>{}, true), Error);
 }
 
+TEST(Aggregate, RulerLengthSkipsPlaceholders) {
+  // aggregate_metrics: the -1 of documents of another length are dropped; none left gives the
+  // integer -1; never a stderr.
+  auto kept = aggregate(std::vector<double>{-1, 0.5, -1, 1.0}, Aggregation::ruler_length);
+  EXPECT_EQ(kept.value, 0.75);
+  EXPECT_FALSE(kept.stderr_value);
+  EXPECT_FALSE(kept.integer);
+  auto none = aggregate(std::vector<double>{-1, -1}, Aggregation::ruler_length);
+  EXPECT_EQ(none.value, -1);
+  EXPECT_TRUE(none.integer);
+  EXPECT_EQ(aggregate(std::vector<double>{-1, 1}, Aggregation::mean).value, 0);  // mean keeps them
+  EXPECT_TRUE(aggregate(std::vector<double>{0, 1}, Aggregation::mean).stderr_value);
+  EXPECT_FALSE(aggregate(std::vector<double>{0, 1}, Aggregation::numpy_mean).stderr_value);
+}
+
+TEST(Aggregate, DocumentsAsLmEvalTaskOutputs) {
+  // ruler_qa_squad at lengths 1024 and 4096: process_results reports "4096" for every document
+  // (-1 for the 1024 ones) and "1024" for the 1024 ones only. "1024" is not in the task's
+  // metric_list: lm-eval's fallback mean, with its stderr and no higher_is_better entry.
+  Task task;
+  task.metrics = {{"4096", Aggregation::ruler_length}, {"8192", Aggregation::ruler_length}};
+  std::vector<DocOutcome> docs(4);
+  docs[0].metrics = {{"4096", -1}, {"1024", 1.0}};
+  docs[1].metrics = {{"4096", -1}, {"1024", 0.5}};
+  docs[2].metrics = {{"4096", 1.0}};
+  docs[3].metrics = {{"4096", 0.0}};
+  auto metrics = aggregate_documents(task, docs);
+  ASSERT_EQ(metrics.size(), 2u);
+  EXPECT_EQ(metrics[0].name, "1024");  // sorted, as the table lists them
+  EXPECT_EQ(metrics[0].value, 0.75);
+  ASSERT_TRUE(metrics[0].stderr_value);
+  EXPECT_DOUBLE_EQ(*metrics[0].stderr_value, 0.25);  // sample std sqrt(0.125) / sqrt(2)
+  EXPECT_FALSE(metrics[0].direction_known);
+  EXPECT_EQ(metrics[1].name, "4096");
+  EXPECT_EQ(metrics[1].value, 0.5);
+  EXPECT_FALSE(metrics[1].stderr_value);
+  EXPECT_TRUE(metrics[1].direction_known);
+  EXPECT_FALSE(metrics[1].integer_value);
+  // Only 1024 documents (--limit inside the first length): "4096" is the integer -1.
+  docs.resize(2);
+  metrics = aggregate_documents(task, docs);
+  EXPECT_EQ(metrics[1].value, -1);
+  EXPECT_TRUE(metrics[1].integer_value);
+}
+
 }  // namespace
 }  // namespace halo::eval

@@ -14,13 +14,13 @@ namespace {
 JournalBatch choice_batch() {
   JournalBatch b{"commonsense", "hellaswag", 3, 6, 8, {}};
   DocOutcome a;
-  a.values = {1, 0};
+  a.metrics = {{"acc", 1}, {"acc_norm", 0}};
   a.loglikelihoods = {-1.25, -0.1 / 3.0, -1e-300, -12345.678901234567};
-  a.greedy = {false, true, false, false};
+  a.is_greedy = {false, true, false, false};
   DocOutcome c;
-  c.values = {0, 1};
+  c.metrics = {{"acc", 0}, {"acc_norm", 1}};
   c.loglikelihoods = {-2, -3};
-  c.greedy = {true, true};
+  c.is_greedy = {true, true};
   b.docs = {a, c};
   return b;
 }
@@ -28,7 +28,7 @@ JournalBatch choice_batch() {
 JournalBatch generation_batch() {
   JournalBatch b{"retrieval", "ruler_qa_squad", 0, 0, 1, {}};
   DocOutcome g;
-  g.values = {2.0 / 3.0};
+  g.metrics = {{"4096", -1, true}, {"1024", 2.0 / 3.0}};  // a Python int stays one
   g.output = " Paris\t\"quoted\"\n\xc3\xa9";
   g.generated_tokens = 7;
   b.docs = {g};
@@ -43,9 +43,9 @@ void expect_equal(const JournalBatch& a, const JournalBatch& b) {
   EXPECT_EQ(a.end, b.end);
   ASSERT_EQ(a.docs.size(), b.docs.size());
   for (size_t d = 0; d < a.docs.size(); ++d) {
-    EXPECT_EQ(a.docs[d].values, b.docs[d].values);
+    EXPECT_EQ(a.docs[d].metrics, b.docs[d].metrics);
     EXPECT_EQ(a.docs[d].loglikelihoods, b.docs[d].loglikelihoods);  // bit for bit
-    EXPECT_EQ(a.docs[d].greedy, b.docs[d].greedy);
+    EXPECT_EQ(a.docs[d].is_greedy, b.docs[d].is_greedy);
     EXPECT_EQ(a.docs[d].output, b.docs[d].output);
     EXPECT_EQ(a.docs[d].generated_tokens, b.docs[d].generated_tokens);
   }

@@ -9,6 +9,8 @@
 
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "base/error.h"
 #include "eval/py_string.h"
 #include "eval/ruler_haystack.h"
@@ -132,6 +134,138 @@ TEST(Haystack, SamplesShrinkUntilTheyFit) {
   EXPECT_EQ(rng.next_u32(), 4146640122u);
 }
 
+// A SQuAD file wide enough that the num_docs search stops below "every paragraph": 3 articles of
+// 10 one-line paragraphs, each with one answerable question.
+std::filesystem::path write_wide_squad() {
+  auto path = std::filesystem::temp_directory_path() / ("halo_eval_wide_squad_" + std::to_string(::getpid()) + ".json");
+  nlohmann::json data = nlohmann::json::array();
+  for (int a = 0; a < 3; ++a) {
+    nlohmann::json paragraphs = nlohmann::json::array();
+    for (int p = 0; p < 10; ++p) {
+      std::string fact = "Fact " + std::to_string(a) + "-" + std::to_string(p) + ".";
+      paragraphs.push_back({{"context", fact},
+                            {"qas", {{{"question", "Which fact is " + std::to_string(a * 10 + p) + "?"},
+                                      {"answers", {{{"text", fact}}}},
+                                      {"is_impossible", false}}}}});
+    }
+    data.push_back({{"title", "A" + std::to_string(a)}, {"paragraphs", paragraphs}});
+  }
+  std::ofstream(path) << nlohmann::json{{"data", data}}.dump();
+  return path;
+}
+
+TEST(Haystack, SeveralLengthsShareTheGlobalStreamInOrder) {
+  auto file = write_wide_squad();
+  SquadData data = load_squad(file);
+  std::filesystem::remove(file);
+  ASSERT_EQ(data.docs.size(), 30u);
+  LineCodec codec;
+  // lm-eval's get_qa_dataset: length 70 (its num_docs search, then its samples), then length 100,
+  // every draw from the one global stream. A haystack of n documents is 3n + 7 tokens here, so the
+  // search settles on 10 documents for 70 (37 + 32 = 69) and 20 for 100 (67 + 32 = 99).
+  PyRandom rng(0);
+  auto both = build_ruler_samples(data, codec, rng, {70, 100}, 2, std::nullopt);
+  ASSERT_EQ(both.size(), 4u);
+  EXPECT_EQ(both[0].max_length, 70u);
+  EXPECT_EQ(both[1].index, 1u);
+  EXPECT_EQ(both[2].max_length, 100u);
+  EXPECT_EQ(both[2].index, 0u);  // numbered within its length
+  EXPECT_EQ(both[0].length, 69u);
+  EXPECT_EQ(both[3].length, 99u);
+  EXPECT_NE(both[1].input.find("Document 10:\n"), std::string::npos);
+  EXPECT_EQ(both[1].input.find("Document 11:\n"), std::string::npos);
+  EXPECT_NE(both[3].input.find("Document 20:\n"), std::string::npos);
+
+  // The same as the two lengths built one after the other on one stream...
+  PyRandom sequential(0);
+  std::vector<RulerSample> expected;
+  for (size_t length : {70u, 100u}) {
+    RulerSettings settings;
+    settings.max_seq_length = length;
+    HaystackBuilder builder(data, codec, sequential, settings);
+    size_t num_docs = builder.search_num_docs();
+    for (auto& sample : builder.samples(num_docs, 2)) expected.push_back(sample);
+  }
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(both[i].input, expected[i].input) << i;
+  // ...so length 100 after 70 draws other haystacks than length 100 alone.
+  PyRandom fresh(0);
+  auto alone = build_ruler_samples(data, codec, fresh, {100}, 2, std::nullopt);
+  EXPECT_NE(alone[0].input, both[2].input);
+
+  // --limit keeps the first documents of the concatenation: 3 = both of length 70 and the first of
+  // 100 (unchanged: 70 was complete); 2 never reaches length 100.
+  PyRandom three_rng(0);
+  auto three = build_ruler_samples(data, codec, three_rng, {70, 100}, 2, 3);
+  ASSERT_EQ(three.size(), 3u);
+  EXPECT_EQ(three[2].input, both[2].input);
+  PyRandom two_rng(0);
+  auto two = build_ruler_samples(data, codec, two_rng, {70, 100}, 2, 2);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[1].max_length, 70u);
+}
+
+TEST(RulerTask, FromSquadAtASecondLength) {
+  // Every fixture paragraph fits 1024 byte tokens as well as 4096: the same prompts, now marked as
+  // length-1024 documents (metric "1024"), each within the budget.
+  testing::ByteCodec codec;
+  auto at_4096 = ruler_qa_squad_task().load(LoadContext{kData, &codec, 2});
+  auto at_1024 = ruler_qa_squad_task().load(LoadContext{kData, &codec, 2, {1024}});
+  ASSERT_EQ(at_1024.docs.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const Doc& doc = at_1024.docs[i];
+    EXPECT_EQ(doc.context, at_4096.docs[i].context);
+    EXPECT_EQ(doc.max_length, 1024u);
+    EXPECT_EQ(at_4096.docs[i].max_length, 4096u);
+    // lm-eval's document: generate_samples' dict, in its key order.
+    std::vector<std::string> keys;
+    for (const auto& [key, value] : doc.record.items()) keys.push_back(key);
+    EXPECT_EQ(keys, (std::vector<std::string>{"index", "input", "outputs", "length", "max_length", "gen_prefix"}));
+    EXPECT_EQ(doc.record["index"], i);
+    EXPECT_EQ(doc.record["max_length"], 1024);
+    EXPECT_LE(doc.record["length"].get<size_t>(), 1024u);
+    EXPECT_EQ(doc.record["length"].get<size_t>(), codec.encode(doc.record["input"].get<std::string>(), true).size() + 32);
+    EXPECT_EQ(doc.context, doc.record["input"].get<std::string>() + " Answer:");
+  }
+  EXPECT_EQ(at_1024.docs[1].target, "['Berlin', 'berlin']");  // str(doc_to_target): the list's repr
+  EXPECT_EQ(at_1024.total, 500u);
+  // Two lengths, --limit 2: the first two documents of the concatenation, both of length 1024.
+  auto two = ruler_qa_squad_task().load(LoadContext{kData, &codec, 2, {1024, 4096}});
+  ASSERT_EQ(two.docs.size(), 2u);
+  EXPECT_EQ(two.docs[1].max_length, 1024u);
+  EXPECT_EQ(two.total, 1000u);
+}
+
+TEST(RulerTask, PromptsNameTheirLength) {
+  auto loaded = ruler_qa_squad_task().load(LoadContext{kData / "prompts_lengths", nullptr, std::nullopt, {1024, 4096}});
+  ASSERT_EQ(loaded.docs.size(), 4u);
+  EXPECT_EQ(loaded.docs[1].max_length, 1024u);
+  EXPECT_EQ(loaded.docs[2].max_length, 4096u);
+  EXPECT_EQ(loaded.docs[2].record["input"], "Document 1:\nZebras have stripes.\n\nQuestion: What do zebras have?");
+  EXPECT_EQ(loaded.total, 4u);
+  // A length the run does not ask for, or none where several are asked for, is an error.
+  const auto prompts = kData / "prompts_lengths" / "ruler_qa_squad" / "prompts.jsonl";
+  try {
+    ruler_qa_squad_task().load(LoadContext{kData / "prompts_lengths", nullptr, std::nullopt, {4096}});
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              prompts.string() + ":1: max_length 1024 is not among the sequence lengths asked for (4096)");
+  }
+  auto dir = std::filesystem::temp_directory_path() / ("halo_eval_prompts_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "ruler_qa_squad");
+  std::ofstream(dir / "ruler_qa_squad" / "prompts.jsonl") << R"({"input": "Question: Why?", "outputs": ["because"]})" << "\n";
+  EXPECT_EQ(ruler_qa_squad_task().load(LoadContext{dir, nullptr, std::nullopt, {1024}}).docs.at(0).max_length, 1024u);
+  try {
+    ruler_qa_squad_task().load(LoadContext{dir, nullptr, std::nullopt, {1024, 4096}});
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), (dir / "ruler_qa_squad" / "prompts.jsonl").string() +
+                                         ":1: missing field 'max_length' (with several sequence lengths each prompt "
+                                         "must name its own)");
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(RulerTask, FromSquadWithLimit) {
   testing::ByteCodec codec;
   auto loaded = ruler_qa_squad_task().load(LoadContext{kData, &codec, 2});
@@ -162,8 +296,17 @@ TEST(RulerScore, PartialCreditAndPostprocessing) {
   auto task = ruler_qa_squad_task();
   Doc doc;
   doc.answers = {"Paris"};
-  EXPECT_EQ(task.score_generation(doc, "  paris\n"), std::vector<double>{1.0});
-  EXPECT_EQ(task.metrics[0].name, "4096");
+  doc.max_length = 4096;
+  EXPECT_EQ(task.score_generation(doc, "  paris\n"), (std::vector<MetricValue>{{"4096", 1.0, false}}));
+  // process_results_part: "4096" (the default length) is always reported, -1 for another length.
+  doc.max_length = 1024;
+  EXPECT_EQ(task.score_generation(doc, "paris"), (std::vector<MetricValue>{{"4096", -1.0, false}, {"1024", 1.0, false}}));
+  doc.max_length = 8192;
+  EXPECT_EQ(task.score_generation(doc, "Rome"), (std::vector<MetricValue>{{"4096", -1.0, false}, {"8192", 0.0, false}}));
+  EXPECT_EQ(task.metrics[0].name, "4096");  // niah_single_1.yaml's metric_list: 4096 ... 131072
+  EXPECT_EQ(task.metrics.size(), 6u);
+  EXPECT_EQ(task.metrics[5].name, "131072");
+  EXPECT_EQ(task.metrics[5].aggregation, Aggregation::ruler_length);
   EXPECT_EQ(task.generation.max_gen_toks, 32);
   EXPECT_TRUE(task.generation.until.empty());
 }

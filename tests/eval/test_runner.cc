@@ -121,6 +121,42 @@ TEST(Runner, RulerStopsOnlyAtEosAndTheTokenBudget) {
   EXPECT_EQ(line["output"], " Paris.\nParis is the capital of ");  // newline kept: no "\n" stop
 }
 
+TEST(Runner, RulerAtTwoLengthsReportsEachLength) {
+  // lm-eval's dump of a --metadata '{"max_seq_lengths":[1024,4096]}' run: two documents of each
+  // length. Scores: France 1, boil 1/2 (one of two answers), zebras 1, colours 0.
+  testing::ByteCodec codec;
+  testing::FakeModel model(codec, reply);
+  RunOptions opts = options();
+  opts.data_dir = kData / "prompts_lengths";
+  opts.max_seq_lengths = {1024, 4096};
+  EvalResults r = run("ruler_qa_squad", model, codec, opts);
+  ASSERT_EQ(r.tasks.size(), 1u);
+  const TaskResult& ruler = r.tasks[0];
+  EXPECT_EQ(ruler.docs[0].metrics, (std::vector<MetricValue>{{"4096", -1.0, false}, {"1024", 1.0, false}}));
+  EXPECT_EQ(ruler.docs[3].metrics, (std::vector<MetricValue>{{"4096", 0.0, false}}));
+  ASSERT_EQ(ruler.metrics.size(), 2u);
+  const MetricResult& m1024 = metric(r, "ruler_qa_squad", "1024");
+  EXPECT_EQ(m1024.value, 0.75);
+  ASSERT_TRUE(m1024.stderr_value);  // lm-eval's mean fallback: sample std sqrt(1/8) / sqrt(2)
+  EXPECT_DOUBLE_EQ(*m1024.stderr_value, 0.25);
+  EXPECT_FALSE(m1024.direction_known);
+  const MetricResult& m4096 = metric(r, "ruler_qa_squad", "4096");
+  EXPECT_EQ(m4096.value, 0.5);  // (1 + 0) / 2, the -1 of the 1024 documents dropped
+  EXPECT_FALSE(m4096.stderr_value);
+  EXPECT_EQ(ruler.metrics[0].name, "1024");  // table order
+
+  // The lengths enter the input hash only when they are not lm-eval's default, and only for ruler.
+  auto hash = [&](const std::string& tasks, std::vector<size_t> lengths) {
+    RunOptions o = options(2);
+    o.max_seq_lengths = std::move(lengths);
+    return prepare_eval(resolve_tasks(tasks), codec, o).input_hash;
+  };
+  EXPECT_EQ(hash("ruler_qa_squad", {4096}), prepare_eval(resolve_tasks("ruler_qa_squad"), codec, options(2)).input_hash);
+  // With --limit 2 both runs hold the same two 4096 documents, yet the runs differ.
+  EXPECT_NE(hash("ruler_qa_squad", {4096, 8192}), hash("ruler_qa_squad", {4096}));
+  EXPECT_EQ(hash("arc_easy", {1024}), hash("arc_easy", {4096}));
+}
+
 TEST(Runner, GenerationConfigMaxNewTokensReplacesEveryTasksBudget) {
   // HF lets generation_config.json's max_new_tokens win over lm-eval's max_length: ruler (32) and
   // fda (48) both get 50, and the scripted 58-token ruler reply runs past 32.

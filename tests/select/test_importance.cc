@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "base/error.h"
+#include "eval/lm_eval_table.h"
 #include "select/importance.h"
 #include "select/ranking.h"
 #include "select/reference_output.h"
@@ -37,6 +38,32 @@ TEST(SuiteAverage, RetrievalKeepsEveryRowAndDropsNegativeValues) {
                            Suite::retrieval, "original");
   EXPECT_EQ(avg.value, (0.5 + 0.25 + 0.75) / 3);
   EXPECT_EQ(avg.kept, (std::vector<std::string>{"fda/contains", "ruler/4096", "swde/contains"}));
+}
+
+TEST(SuiteAverage, RetrievalLogWithSeveralRulerLengthsAsHaloEvalPrintsIt) {
+  // halo eval --ruler-lengths 1024,4096,8192 prints lm-eval's table: a row per length, "1024"
+  // without the arrow (it is outside the task's metric_list). layer_analysis.py's regex needs the
+  // arrow, so that row is not read; the 4096 and 8192 rows (empty task cell) then join fda, the
+  // last task read. The retrieval average is the plain mean of every value read either way.
+  auto task = [](std::string name, int version, std::vector<eval::MetricResult> metrics) {
+    eval::TaskResult t;
+    t.name = std::move(name);
+    t.version = version;
+    t.metrics = std::move(metrics);
+    return t;
+  };
+  const std::string table = eval::format_results_table(
+      {task("fda", 0, {{"contains", 0.7831, std::nullopt}}),
+       task("ruler_qa_squad", 1,
+            {{"1024", 0.6, 0.02, true, false}, {"4096", 0.5285, std::nullopt}, {"8192", 0.4, std::nullopt}}),
+       task("swde", 0, {{"contains", 0.8506, std::nullopt}})});
+  SuiteResults suite{"retrieval_eval.log", eval::parse_results_table(table, "retrieval_eval.log")};
+  ASSERT_EQ(suite.rows.size(), 4u) << table;
+  EXPECT_EQ(suite.rows[1].task, "fda");
+  EXPECT_EQ(suite.rows[1].metric, "4096");
+  auto avg = suite_average(suite, Suite::retrieval, "layer 0");
+  EXPECT_DOUBLE_EQ(avg.value, (0.7831 + 0.5285 + 0.4 + 0.8506) / 4);
+  EXPECT_EQ(avg.kept, (std::vector<std::string>{"fda/contains", "fda/4096", "fda/8192", "swde/contains"}));
 }
 
 TEST(SuiteAverage, ATaskWithNothingLeftIsAnErrorNamingIt) {

@@ -280,6 +280,40 @@ TEST_F(SweepCli, GenerationConfigMaxNewTokensSetsEveryGenerationBudget) {
   EXPECT_EQ(count(r.err, "halo: note: "), 1u) << r.err;
 }
 
+TEST_F(SweepCli, RulerLengthsEnterTheFingerprintAndLmEvalFilesGoBesideEachVariant) {
+  CommandResult r = halo(sweep_args({"--tasks", "retrieval", "--layers", "0", "--lm-eval-output"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const auto& variant : {root / "original", root / "tiny-lightning/layer0"}) {
+    // lm-eval's --output_path layout under the variant: <sanitized model name>/results + samples.
+    std::vector<std::string> names;
+    for (const auto& folder : std::filesystem::directory_iterator(variant / "lm-eval")) {
+      for (const auto& e : std::filesystem::directory_iterator(folder.path())) {
+        std::string name = e.path().filename().string();
+        names.push_back(name.substr(0, name.rfind('_')));  // without "_<date>.json(l)"
+      }
+    }
+    std::sort(names.begin(), names.end());
+    EXPECT_EQ(names, (std::vector<std::string>{"results", "samples_fda", "samples_ruler_qa_squad", "samples_swde"}))
+        << variant;
+  }
+  // The two variants' files compare document by document (a tiny random model: they differ).
+  CommandResult diff = halo({"lm-eval-diff", "--lm-eval", (root / "original/lm-eval").string(), "--halo",
+                             (root / "tiny-lightning/layer0/lm-eval").string()});
+  EXPECT_NE(diff.exit_code, 2) << diff.err;
+  EXPECT_NE(diff.out.find("ruler_qa_squad: documents: 4 compared"), std::string::npos) << diff.out;
+
+  // Other sequence lengths are other inputs: every variant is redone, even where --limit 4 keeps
+  // only 4096 documents; the same lengths again are complete.
+  CommandResult lengths = halo(sweep_args({"--tasks", "retrieval", "--layers", "0", "--ruler-lengths", "4096,8192"}));
+  ASSERT_EQ(lengths.exit_code, 0) << lengths.err;
+  EXPECT_EQ(count(lengths.err, "already complete"), 0u) << lengths.err;
+  CommandResult same = halo(sweep_args({"--tasks", "retrieval", "--layers", "0", "--ruler-lengths", "4096,8192"}));
+  EXPECT_EQ(count(same.err, "already complete"), 2u) << same.err;
+  CommandResult bad = halo(sweep_args({"--ruler-lengths", "4096,-1"}));
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.err, "halo: error: --ruler-lengths: -1 is not a positive sequence length\n");
+}
+
 TEST_F(SweepCli, BadFlags) {
   auto expect_error = [&](std::vector<std::string> args, const std::string& needle) {
     CommandResult r = halo(args);

@@ -1,7 +1,7 @@
 #include "io/model_output.h"
 
-#include <regex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.h"
@@ -14,9 +14,21 @@ namespace {
 namespace fs = std::filesystem;
 
 // HF's shard names: model-00001-of-00004.safetensors.
+// Parsed by hand: std::regex trips GCC 12's -Wmaybe-uninitialized under the sanitizers.
 bool is_shard_name(const std::string& name) {
-  static const std::regex shard(R"(model-[0-9]+-of-[0-9]+\.safetensors)");
-  return std::regex_match(name, shard);
+  size_t pos = 0;
+  auto literal = [&](std::string_view text) {
+    if (name.compare(pos, text.size(), text) != 0) return false;
+    pos += text.size();
+    return true;
+  };
+  auto digits = [&] {
+    const size_t start = pos;
+    while (pos < name.size() && name[pos] >= '0' && name[pos] <= '9') ++pos;
+    return pos > start;
+  };
+  return literal("model-") && digits() && literal("-of-") && digits() && literal(".safetensors") &&
+         pos == name.size();
 }
 
 // The first file of a model found in `dir`, or "" (a missing directory holds none).

@@ -1,13 +1,38 @@
-// Causal softmax attention with grouped KV heads, one (query row, head) pair per task.
+// Causal softmax attention with grouped KV heads, one (query row, head) pair per task; the dot
+// products and the weighted sum of values run on 16-float vectors (cpu_simd.h).
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "backend/cpu/cpu_backend.h"
+#include "backend/cpu/cpu_simd.h"
 #include "base/error.h"
 #include "base/thread_pool.h"
 
 namespace halo::backend {
+
+namespace {
+
+// One query row of one head against keys [0, keys): scores, softmax, weighted sum into o.
+HALO_VECTOR_CLONES void attend_row(const float* qv, const float* k, const float* v, int64_t kv_stride,
+                                   int64_t keys, int d, float scale, std::vector<float>& weights, float* o) {
+  weights.resize(size_t(keys));
+  float max_score = -INFINITY;
+  for (int64_t s = 0; s < keys; ++s) {
+    weights[size_t(s)] = simd::dot(qv, k + s * kv_stride, d) * scale;
+    max_score = std::max(max_score, weights[size_t(s)]);
+  }
+  double total = 0;
+  for (auto& w : weights) {
+    w = std::exp(w - max_score);
+    total += w;
+  }
+  std::fill(o, o + d, 0.0f);
+  const float inv_total = float(1.0 / total);
+  for (int64_t s = 0; s < keys; ++s) simd::axpy(weights[size_t(s)] * inv_total, v + s * kv_stride, o, d);
+}
+
+}  // namespace
 
 void CpuBackend::attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
                            int64_t first_pos, HeadShape shape, Tensor& out) {
@@ -26,30 +51,8 @@ void CpuBackend::attention(const Tensor& q, const Tensor& k_cache, const Tensor&
       const int64_t t = int64_t(task) / shape.heads;
       const int h = int(int64_t(task) % shape.heads);
       const int kvh = h / group;
-      const int64_t keys = first_pos + t + 1;
-      const float* qv = f32(q) + t * q.cols() + h * d;
-      weights.resize(size_t(keys));
-      float max_score = -INFINITY;
-      for (int64_t s = 0; s < keys; ++s) {
-        const float* kv = f32(k_cache) + s * k_cache.cols() + kvh * d;
-        float dot = 0;
-        for (int i = 0; i < d; ++i) dot += qv[i] * kv[i];
-        weights[size_t(s)] = dot * scale;
-        max_score = std::max(max_score, weights[size_t(s)]);
-      }
-      double total = 0;
-      for (auto& w : weights) {
-        w = std::exp(w - max_score);
-        total += w;
-      }
-      float* o = f32(out) + t * out.cols() + h * d;
-      std::fill(o, o + d, 0.0f);
-      const float inv_total = float(1.0 / total);
-      for (int64_t s = 0; s < keys; ++s) {
-        const float* vv = f32(v_cache) + s * v_cache.cols() + kvh * d;
-        const float w = weights[size_t(s)] * inv_total;
-        for (int i = 0; i < d; ++i) o[i] += w * vv[i];
-      }
+      attend_row(f32(q) + t * q.cols() + h * d, f32(k_cache) + kvh * d, f32(v_cache) + kvh * d, k_cache.cols(),
+                 first_pos + t + 1, d, scale, weights, f32(out) + t * out.cols() + h * d);
     }
   });
 }

@@ -21,43 +21,19 @@
 #include <vector>
 
 #include "backend/cpu/cpu_backend.h"
+#include "backend/cpu/cpu_simd.h"
 #include "base/bf16.h"
 #include "base/error.h"
 #include "base/thread_pool.h"
-
-// The row loops are compiled for AVX-512, AVX2+FMA and plain x86-64, picked when the program loads.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HALO_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define HALO_VECTOR_CLONES
-#endif
-#define HALO_INLINE inline __attribute__((always_inline))
 
 namespace halo::backend {
 
 namespace {
 
-constexpr int64_t kLanes = 16;
-using Floats = float __attribute__((vector_size(kLanes * sizeof(float))));
-using Ints = int32_t __attribute__((vector_size(kLanes * sizeof(int32_t))));
-using Words = uint32_t __attribute__((vector_size(kLanes * sizeof(uint32_t))));
+using namespace simd;
 
 constexpr int64_t kChunk = 512;  // columns per chunk of a logits row (score_targets)
 
-HALO_INLINE Floats splat(float v) { return Floats{} + v; }
-HALO_INLINE Floats load(const float* p) {
-  Floats v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-HALO_INLINE void store(float* p, Floats v) { std::memcpy(p, &v, sizeof v); }
-// The first n (< kLanes) values at p, the other lanes `fill`.
-HALO_INLINE Floats load_first(const float* p, int64_t n, float fill) {
-  Floats v = splat(fill);
-  std::memcpy(&v, p, size_t(n) * sizeof(float));
-  return v;
-}
-HALO_INLINE Floats select(Ints mask, Floats a, Floats b) { return mask ? a : b; }
 
 // exp(x) for x <= 0 to about 2 ulp: Cephes' expf polynomial on x = n ln2 + r, |r| <= ln2/2, scaled
 // by 2^n through the exponent bits. Below -87 it returns exp(-87) ≈ 1.6e-38 instead of a subnormal

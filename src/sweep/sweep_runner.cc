@@ -35,7 +35,13 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 std::string headline(const eval::EvalResults& results) {
   std::string text;
   for (const auto& task : results.tasks) {
-    const eval::MetricResult& m = task.metrics.back();  // acc_norm / contains / 4096
+    // acc_norm / contains / a RULER length; RULER lists lengths it did not run as -1 (lm-eval's
+    // placeholder), so the last column that ran is the one worth showing.
+    const eval::MetricResult* shown = &task.metrics.back();
+    for (const eval::MetricResult& metric : task.metrics) {
+      if (metric.value != -1) shown = &metric;
+    }
+    const eval::MetricResult& m = *shown;
     text += fmt::format("{}{} {} {:.4f}", text.empty() ? "" : ", ", task.name, m.name, m.value);
   }
   return text;

@@ -1,7 +1,9 @@
 #include "backend/cpu/cpu_backend.h"
 
 #include <cblas.h>
+#include <malloc.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -31,6 +33,23 @@ void for_rows(int64_t rows, int64_t work_per_row, Fn fn) {
 }
 
 }  // namespace
+
+CpuBackend::CpuBackend() {
+  // Two process-wide policies, both measured on the demo sweep (docs/PERFORMANCE.md):
+  // - glibc returns large freed blocks to the kernel (mmap'd above its threshold, trimmed off the
+  //   heap top), so every forward pass re-faulted and re-zeroed its activations: a third of the run
+  //   was page faults. Keep them in the heap instead.
+  // - OpenBLAS's own threads spin (sched_yield) between the many small products of decoding and
+  //   fight the pool's threads for the cores. It runs single-threaded; `linear` splits big products
+  //   over the pool itself.
+  static const bool once = [] {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest allowed value
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    openblas_set_num_threads(1);
+    return true;
+  }();
+  (void)once;
+}
 
 Tensor CpuBackend::alloc(int64_t rows, int64_t cols) {
   size_t n = size_t(rows) * size_t(cols);
@@ -64,8 +83,23 @@ void CpuBackend::linear(const Tensor& x, const Tensor& w, Tensor& y) {
          w.cols(), y.rows(), y.cols());
   }
   if (x.rows() == 0) return;
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(x.rows()), int(w.rows()), int(x.cols()),
-              1.0f, f32(x), int(x.cols()), f32(w), int(w.cols()), 0.0f, f32(y), int(y.cols()));
+  // Output columns (weight rows) are split over the pool in blocks of 64 (a multiple of every
+  // OpenBLAS micro-kernel width): each element is still one dot product over the whole of K in
+  // OpenBLAS's order, computed by one thread.
+  const int64_t m = x.rows(), n = w.rows(), k = x.cols();
+  auto product = [&](int64_t col_begin, int64_t col_end) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(col_end - col_begin), int(k), 1.0f,
+                f32(x), int(k), f32(w) + col_begin * k, int(k), 0.0f, f32(y) + col_begin, int(n));
+  };
+  constexpr int64_t kBlock = 64;
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+  if (m * n * k < (int64_t(1) << 21) || blocks < 2) {
+    product(0, n);
+    return;
+  }
+  ThreadPool::global().parallel_for(size_t(blocks), [&](size_t b, size_t e) {
+    product(int64_t(b) * kBlock, std::min(n, int64_t(e) * kBlock));
+  });
 }
 
 void CpuBackend::embedding(std::span<const int32_t> ids, const Tensor& table, Tensor& out) {

@@ -9,6 +9,7 @@ namespace halo::backend {
 
 class CpuBackend final : public Backend {
  public:
+  CpuBackend();
   std::string name() const override { return "cpu"; }
 
   Tensor alloc(int64_t rows, int64_t cols) override;

@@ -26,6 +26,7 @@ void add_sweep_command(CLI::App& app) {
     std::string device = "cpu";
     double prefix_memory_gib = double(eval::kDefaultPrefixMemory >> 30);
     bool dry_run = false;
+    bool overwrite = false;
     std::string ruler_lengths = "4096";
     bool lm_eval_output = false;
   };
@@ -56,6 +57,8 @@ void add_sweep_command(CLI::App& app) {
                   "GiB that layer-prefix reuse may keep per generation batch (docs/sweep.md)")
       ->capture_default_str();
   cmd->add_flag("--dry-run", args->dry_run, "list the variants and the work without running");
+  cmd->add_flag("--overwrite", args->overwrite,
+                "replace variants that hold results of a run with other inputs (default: stop)");
   cmd->add_option("--ruler-lengths", args->ruler_lengths,
                   "ruler_qa_squad's sequence lengths, in order (lm-eval's --metadata max_seq_lengths)")
       ->capture_default_str();
@@ -80,6 +83,7 @@ void add_sweep_command(CLI::App& app) {
     HALO_CHECK(args->prefix_memory_gib > 0, "--prefix-memory must be positive (GiB)");
     request.prefix_memory = int64_t(args->prefix_memory_gib * double(int64_t(1) << 30));
     request.dry_run = args->dry_run;
+    request.overwrite = args->overwrite;
     request.ruler_lengths = eval::parse_ruler_lengths(args->ruler_lengths);
     request.lm_eval_output = args->lm_eval_output;
     sweep::SweepOutcome outcome = sweep::run_sweep_job(request);

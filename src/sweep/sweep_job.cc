@@ -131,6 +131,7 @@ SweepOutcome run_sweep_job(const SweepRequest& request) {
   options.run = run;
   options.fingerprint = sweep_fingerprint(request, workers[0].model->rnn_step(), suites, run);
   options.suites = std::move(suites);
+  options.overwrite_other_runs = request.overwrite;
   options.model_args = "pretrained=" + request.model_dir.string() + ",dtype=bfloat16";
   if (request.lm_eval_output) options.lm_eval = eval::lm_eval_run_info(setup, config, options.model_args, "1", "");
   if (request.shard.count > 1) {

@@ -32,7 +32,8 @@ struct SweepRequest {
   Shard shard;
   std::string devices = "cpu";  // backend::parse_devices: one worker per entry
   int64_t prefix_memory = eval::kDefaultPrefixMemory;
-  bool dry_run = false;  // print the plan (stdout) and the work per variant, read no weights
+  bool dry_run = false;
+  bool overwrite = false;  // replace variant folders that hold a run with other inputs  // print the plan (stdout) and the work per variant, read no weights
 };
 
 // Runs the sweep. Variants that fail are counted in the outcome (each has an error.log); anything

@@ -77,6 +77,9 @@ class Sweep {
   }
 
   SweepOutcome run() {
+    if (!options_.overwrite_other_runs) {
+      for (const VariantRun& r : runs_) refuse_other_run(r);
+    }
     for (size_t v = 0; v < runs_.size(); ++v) open_variant(v);
     queue_work();
     std::fprintf(stderr, "sweep: %zu of %zu variant(s) to run, %zu batch(es) on %zu worker(s)\n", pending(),
@@ -96,6 +99,25 @@ class Sweep {
     size_t n = 0;
     for (const VariantRun& r : runs_) n += r.status == VariantRun::Status::pending;
     return n;
+  }
+
+  // Stops when the folder holds results or a journal of a run with other inputs.
+  void refuse_other_run(const VariantRun& r) const {
+    const std::filesystem::path record_path = r.dir / eval::kVariantRecordFile;
+    std::string other;
+    if (std::optional<eval::VariantRecord> record = eval::read_variant_record(r.dir)) {
+      if (record->fingerprint != options_.fingerprint) other = record_path.string();
+    }
+    if (other.empty()) {
+      const std::filesystem::path journal_path = r.dir / eval::kOutcomesFile;
+      const eval::JournalContents journal = eval::read_journal(journal_path);
+      if (journal.valid_bytes > 0 && journal.fingerprint != options_.fingerprint) other = journal_path.string();
+    }
+    if (!other.empty()) {
+      fail("{}: holds a run with other inputs (model, run, data, tasks, limit or precision differ); "
+           "use another --out, or --overwrite to replace it",
+           other);
+    }
   }
 
   // Skips a finished variant; otherwise takes back what its journal already holds.

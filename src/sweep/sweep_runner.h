@@ -54,6 +54,10 @@ struct SweepOptions {
   std::optional<eval::LmEvalRunInfo> lm_eval;
   // summary.txt, or summary-shard-I-of-N.txt when shards share the root (each writes its own).
   std::string summary_name = "summary.txt";
+  // A variant folder holding results or a journal of a run with other inputs is replaced only when
+  // set (--overwrite); otherwise the sweep stops before running anything, so no finished or
+  // half-finished work is thrown away by a rerun with changed flags.
+  bool overwrite_other_runs = false;
 };
 
 struct SweepOutcome {

@@ -302,9 +302,17 @@ TEST_F(SweepCli, RulerLengthsEnterTheFingerprintAndLmEvalFilesGoBesideEachVarian
   EXPECT_NE(diff.exit_code, 2) << diff.err;
   EXPECT_NE(diff.out.find("ruler_qa_squad: documents: 4 compared"), std::string::npos) << diff.out;
 
-  // Other sequence lengths are other inputs: every variant is redone, even where --limit 4 keeps
-  // only 4096 documents; the same lengths again are complete.
-  CommandResult lengths = halo(sweep_args({"--tasks", "retrieval", "--layers", "0", "--ruler-lengths", "4096,8192"}));
+  // Other sequence lengths are other inputs: the sweep stops before running anything rather than
+  // replace the finished results, and names the file it would lose.
+  CommandResult refused = halo(sweep_args({"--tasks", "retrieval", "--layers", "0", "--ruler-lengths", "4096,8192"}));
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_EQ(count(refused.err, "halo: error: "), 1u) << refused.err;
+  EXPECT_NE(refused.err.find("results.json: holds a run with other inputs"), std::string::npos) << refused.err;
+  EXPECT_EQ(count(refused.err, "done ("), 0u) << refused.err;
+  // With --overwrite every variant is redone, even where --limit 4 keeps only 4096 documents; the
+  // same lengths again are complete.
+  CommandResult lengths =
+      halo(sweep_args({"--tasks", "retrieval", "--layers", "0", "--ruler-lengths", "4096,8192", "--overwrite"}));
   ASSERT_EQ(lengths.exit_code, 0) << lengths.err;
   EXPECT_EQ(count(lengths.err, "already complete"), 0u) << lengths.err;
   CommandResult same = halo(sweep_args({"--tasks", "retrieval", "--layers", "0", "--ruler-lengths", "4096,8192"}));

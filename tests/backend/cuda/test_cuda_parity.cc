@@ -328,6 +328,38 @@ std::vector<OpCase> op_table() {
     }
     return out;
   });
+  // KL(P‖Q) per row for `halo probe`: nearby distributions (the common case: a hybrid close to the
+  // original), far ones, identical rows (exactly 0) and a vocabulary that is not a block multiple.
+  for (int64_t vocab : {int64_t(151936), int64_t(1000)}) {
+    add(fmt::format("kl_divergence_{}", vocab), [=](Backend& b) {
+      const int64_t rows = 6;
+      std::vector<float> p = random_bf16(size_t(rows * vocab), 46, 4.0f);
+      std::vector<float> q = p;
+      std::vector<float> noise = random_bf16(size_t(rows * vocab), 47, 1.0f);
+      for (int64_t r = 0; r < rows; ++r) {
+        const float strength = r == 0 ? 0.0f : r < 3 ? 0.05f : 3.0f;
+        for (int64_t v = 0; v < vocab; ++v) {
+          float& value = q[size_t(r * vocab + v)];
+          value = round_to_bf16(value + strength * noise[size_t(r * vocab + v)]);
+        }
+      }
+      // The logits live where the runtime keeps them, in fp32 state (alloc_state) written by
+      // linear(): identity rows times the transposed values, exact for bf16 values on both backends.
+      auto logits = [&](const std::vector<float>& values) {
+        std::vector<float> identity(size_t(rows * rows), 0.0f), transposed(size_t(vocab * rows));
+        for (int64_t r = 0; r < rows; ++r) {
+          identity[size_t(r * rows + r)] = 1.0f;
+          for (int64_t v = 0; v < vocab; ++v) transposed[size_t(v * rows + r)] = values[size_t(r * vocab + v)];
+        }
+        Tensor out = b.alloc_state(rows, vocab);
+        b.linear(b.upload(identity, rows, rows), b.upload(transposed, vocab, rows), out);
+        return out;
+      };
+      std::vector<double> kl = b.kl_divergence(logits(p), logits(q));
+      EXPECT_EQ(kl[0], 0.0) << b.name();
+      return std::vector<float>(kl.begin(), kl.end());
+    });
+  }
   return cases;
 }
 

@@ -5,12 +5,13 @@
 #include "apps/halo/commands.h"
 #include "select/importance.h"
 #include "select/rank.h"
+#include "select/score_choice.h"
 
 namespace halo::cli {
 
 void add_rank_command(CLI::App& app) {
   struct Flags {
-    std::string root, model, results, mode = "halo", config, out, export_file;
+    std::string root, model, results, mode = "halo", config, out, export_file, score, probe;
     int select = 0;
     double ratio = 0;
   };
@@ -22,7 +23,12 @@ void add_rank_command(CLI::App& app) {
   auto* model = cmd->add_option("--model", flags->model, "The variants' folder in the sweep root");
   auto* results = cmd->add_option("--results", flags->results,
                                   "A halo sweep results file (e.g. examples/hypenet-2b/sweep.json)");
-  cmd->add_option("--mode", flags->mode, "Importance: halo or jet-nemotron")->capture_default_str();
+  auto* mode = cmd->add_option("--mode", flags->mode, "Importance: halo or jet-nemotron")->capture_default_str();
+  auto* score = cmd->add_option("--score", flags->score,
+                                "Importance: halo, jet-nemotron, or a halo probe proxy: kl-text, kl-retrieval, nll, bi");
+  auto* probe = cmd->add_option("--probe", flags->probe,
+                                "probe.json of halo probe (default: ROOT/probe.json when present)");
+  score->excludes(mode);
   auto* select = cmd->add_option("--select", flags->select, "Keep this many attention layers");
   auto* ratio = cmd->add_option("--ratio", flags->ratio,
                                 "Keep this fraction of the layers, rounded half up (default 0.25)");
@@ -35,17 +41,22 @@ void add_rank_command(CLI::App& app) {
   select->excludes(ratio);
   results->excludes(root)->excludes(model)->excludes(export_file);
   model->needs(root);
-  root->needs(model);
 
-  cmd->callback([flags, root, results, select, ratio, export_file] {
+  cmd->callback([flags, root, results, select, ratio, export_file, score, probe] {
     select::RankOptions o;
     if (*root) {
       o.root = flags->root;
       o.model = flags->model;
     }
     if (*results) o.results_file = flags->results;
-    if (!*root && !*results) throw CLI::RequiredError("--results or --root with --model");
+    if (!*root && !*results && !*probe) throw CLI::RequiredError("--results, --root with --model, or --probe");
     o.mode = select::parse_mode(flags->mode);
+    if (*score) {
+      const select::ScoreChoice choice = select::parse_score(flags->score);
+      if (choice.mode) o.mode = *choice.mode;
+      o.proxy = choice.proxy;
+    }
+    if (*probe) o.probe_file = flags->probe;
     if (*select) o.select = flags->select;
     if (*ratio) o.ratio = flags->ratio;
     if (!flags->config.empty()) o.config = flags->config;

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <optional>
 
 #include "base/error.h"
 #include "runtime/decoder.h"
 #include "runtime/kept_residuals.h"
 #include "runtime/sequence_state.h"
-#include "runtime/token_scoring.h"
 
 namespace halo::runtime {
 
@@ -62,7 +62,7 @@ LayerProbe::LayerProbe(backend::Backend& backend, const model::Model& model, std
   }
 }
 
-ProbeSums LayerProbe::run(std::span<const ProbeSequence> batch, bool block_influence) {
+ProbeSums LayerProbe::run(std::span<const ProbeSequence> batch, bool block_influence, bool bf16_logprobs) {
   const int num_layers = model_.num_layers();
   const int64_t hidden = model_.config().hidden_size;
   ProbeSums sums;
@@ -95,7 +95,7 @@ ProbeSums LayerProbe::run(std::span<const ProbeSequence> batch, bool block_influ
   Decoder decoder(backend_, model_);
   std::vector<int> keep(starts_.begin(), starts_.end());
   keep.push_back(num_layers);
-  KeptResiduals kept(backend_, keep);
+  std::optional<KeptResiduals> kept(std::in_place, backend_, keep);
   std::deque<SequenceState> states;
   std::vector<SequenceState*> state_ptrs;
   for (int64_t n : counts) {
@@ -104,7 +104,7 @@ ProbeSums LayerProbe::run(std::span<const ProbeSequence> batch, bool block_influ
   }
   // The original pass; for block influence each layer's input is compared with the next one's.
   std::vector<float> previous;
-  LayerInputTap keep_tap = kept.tap();
+  LayerInputTap keep_tap = kept->tap();
   LayerInputTap tap = [&](int layer, const Tensor& x) {
     keep_tap(layer, x);
     if (!block_influence) return;
@@ -118,7 +118,7 @@ ProbeSums LayerProbe::run(std::span<const ProbeSequence> batch, bool block_influ
     sums.cosine[size_t(num_layers - 1)] += cosine_sum(previous, backend_.download(x), total_rows, hidden);
     sums.rows = total_rows;
   }
-  kept.keep_end(num_layers, std::move(x));
+  kept->keep_end(num_layers, std::move(x));
   states.clear();
 
   // The compared rows of a final residual, gathered.
@@ -132,34 +132,40 @@ ProbeSums LayerProbe::run(std::span<const ProbeSequence> batch, bool block_influ
     backend_.copy_many(src, dst);
     return rows;
   };
-  const Tensor original_rows = gather(kept.at(num_layers));
-  for (const backend::TokenScore& s : score_rows(backend_, decoder, original_rows, targets)) sums.nll_original -= s.logprob;
-
+  // Every variant's final residual at the compared rows first, so that the original's logits of a
+  // slice are computed once and compared with every variant's (the LM head is the costly part).
+  const Tensor original_rows = gather(kept->at(num_layers));
+  std::vector<Tensor> variant_rows(variants_.size());
   for (size_t k = 0; k < variants_.size(); ++k) {
     const int start = starts_[k];
-    Tensor variant_rows;
-    if (start == num_layers) {
-      variant_rows = original_rows;
-    } else {
-      std::deque<SequenceState> own;
-      std::vector<SequenceState*> own_ptrs;
-      for (int64_t n : counts) {
-        own.emplace_back(backend_, model_, variants_[k], n, start, num_layers);
-        own_ptrs.push_back(&own.back());
-      }
-      Tensor y = kept.copy_at(start);
-      decoder.run_layers(own_ptrs, counts, start, num_layers, y);
-      variant_rows = gather(y);
+    if (start == num_layers) continue;  // the original itself: its rows are original_rows
+    std::deque<SequenceState> own;
+    std::vector<SequenceState*> own_ptrs;
+    for (int64_t n : counts) {
+      own.emplace_back(backend_, model_, variants_[k], n, start, num_layers);
+      own_ptrs.push_back(&own.back());
     }
-    for (int64_t begin = 0; begin < variant_rows.rows(); begin += kCompareRows) {
-      const int64_t n = std::min(kCompareRows, variant_rows.rows() - begin);
-      const Tensor p = decoder.logits(original_rows.rows_view(begin, n));
-      const Tensor q = decoder.logits(variant_rows.rows_view(begin, n));
-      for (double kl : backend_.kl_divergence(p, q)) sums.kl[k] += kl;
-      for (const backend::TokenScore& s :
-           backend_.score_targets(q, std::span(targets).subspan(size_t(begin), size_t(n)))) {
-        sums.nll[k] -= s.logprob;
+    Tensor y = kept->copy_at(start);
+    decoder.run_layers(own_ptrs, counts, start, num_layers, y);
+    variant_rows[k] = gather(y);
+  }
+  kept.reset();  // the kept layer inputs are no longer needed
+  auto logprob = [&](const backend::TokenScore& s) { return double(bf16_logprobs ? s.logprob_bf16 : s.logprob); };
+  for (int64_t begin = 0; begin < original_rows.rows(); begin += kCompareRows) {
+    const int64_t n = std::min(kCompareRows, original_rows.rows() - begin);
+    const auto slice_targets = std::span(targets).subspan(size_t(begin), size_t(n));
+    // The original and every variant score their targets from logits computed the same way, so a
+    // variant equal to the original has exactly its NLL and no divergence.
+    const Tensor p = decoder.logits(original_rows.rows_view(begin, n));
+    for (const backend::TokenScore& s : backend_.score_targets(p, slice_targets)) sums.nll_original -= logprob(s);
+    for (size_t k = 0; k < variants_.size(); ++k) {
+      if (starts_[k] == num_layers) {
+        for (const backend::TokenScore& s : backend_.score_targets(p, slice_targets)) sums.nll[k] -= logprob(s);
+        continue;
       }
+      const Tensor q = decoder.logits(variant_rows[k].rows_view(begin, n));
+      for (double kl : backend_.kl_divergence(p, q)) sums.kl[k] += kl;
+      for (const backend::TokenScore& s : backend_.score_targets(q, slice_targets)) sums.nll[k] -= logprob(s);
     }
   }
   return sums;

@@ -40,8 +40,10 @@ class LayerProbe {
   LayerProbe(backend::Backend& backend, const model::Model& model, std::vector<model::Variant> variants);
 
   // One packed batch. `block_influence` adds the cosine sums (one download of the residual stream
-  // per layer; only generic text needs it).
-  ProbeSums run(std::span<const ProbeSequence> batch, bool block_influence);
+  // per layer; only generic text needs it). `bf16_logprobs`: the NLL sums take lm-eval's bf16
+  // rounding of each log-probability (TokenScore::logprob_bf16) instead of the fp32 value; the KL
+  // always compares the fp32 logits.
+  ProbeSums run(std::span<const ProbeSequence> batch, bool block_influence, bool bf16_logprobs = false);
 
   size_t size() const { return variants_.size(); }
 

@@ -7,6 +7,7 @@
 #include "base/atomic_file.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "eval/probe_record.h"
 #include "eval/sweep_layout.h"
 #include "select/hypenet_config.h"
 #include "select/reference_output.h"
@@ -18,13 +19,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-SweepResults load(const RankOptions& o) {
-  if (o.results_file.has_value() == o.root.has_value()) {
-    fail("give either --results FILE or --root DIR with --model NAME");
+SweepResults load(const RankOptions& o, Mode mode) {
+  if (o.results_file && o.root) fail("give either --results FILE or --root DIR with --model NAME, not both");
+  if (!o.results_file && !o.root) {
+    fail("give --results FILE or --root DIR with --model NAME (a probe proxy --score ranks from --probe FILE alone)");
   }
   if (o.results_file) {
     if (!o.model.empty()) fail("--model {}: --results names the model itself", o.model);
-    return load_sweep_file(*o.results_file, o.mode);
+    return load_sweep_file(*o.results_file, mode);
   }
   if (o.model.empty()) fail("--root {}: --model NAME is required", o.root->string());
   // The model names a folder of the root, and the averages files are named after it.
@@ -32,7 +34,18 @@ SweepResults load(const RankOptions& o) {
     fail("--model {}: expected the name of a folder in the sweep root: {}",
          nlohmann::json(o.model).dump(), *problem);
   }
-  return load_sweep_logs(*o.root, o.model, o.mode);
+  return load_sweep_logs(*o.root, o.model, mode);
+}
+
+// The probe.json to read: --probe, else ROOT/probe.json when it exists; none otherwise.
+std::optional<fs::path> probe_path(const RankOptions& o) {
+  if (o.probe_file) return o.probe_file;
+  if (o.root) {
+    const fs::path in_root = *o.root / eval::kProbeFile;
+    std::error_code ec;
+    if (fs::is_regular_file(in_root, ec)) return in_root;
+  }
+  return std::nullopt;
 }
 
 // The one note for an original whose logs hold more rows than the layers' (the published
@@ -67,22 +80,55 @@ Selection choose(const RankOptions& o, const std::vector<int>& order,
 }  // namespace
 
 RankRun run_rank(const RankOptions& o) {
-  SweepResults results = load(o);
+  const bool by_proxy = !o.proxy.empty();
+  const std::optional<fs::path> probe_file = probe_path(o);
+  std::optional<eval::ProbeRecord> probe;
+  if (probe_file) probe = eval::read_probe_record(*probe_file);
+  if (by_proxy && !probe) {
+    fail("--score {} reads probe.json: give --probe FILE, or --root DIR holding the probe.json that "
+         "halo probe --root DIR writes",
+         o.proxy);
+  }
+  // A proxy ranks from probe.json alone; a sweep, when given, is then read as leniently as
+  // jet-nemotron mode allows (retrieval only is enough) and only feeds the agreement section.
+  const bool has_sweep = !by_proxy || o.results_file || (o.root && !o.model.empty());
+  if (o.export_file && !has_sweep) fail("--export writes a sweep's results: give --root DIR --model NAME or --results");
+  std::optional<SweepResults> results;
+  if (has_sweep) results = load(o, by_proxy ? Mode::jet_nemotron : o.mode);
+
   RankRun run;
   Ranking& r = run.ranking;
-  r.model = results.model;
-  r.source = results.source;
+  r.has_sweep = has_sweep;
+  r.proxy = o.proxy;
   r.mode = o.mode;
-  r.averages = average_sweep(results);
-  note_original_extra_rows(r.averages);
-  r.score = importance(r.averages, o.mode, results.source);
+  std::vector<double> sweep_score;  // the sweep's own score (the agreement's reference)
+  std::string sweep_score_name;
+  if (results) {
+    r.model = results->model;
+    r.source = results->source;
+    r.averages = average_sweep(*results);
+    note_original_extra_rows(r.averages);
+    const Mode reference = by_proxy ? (r.averages.has_commonsense ? Mode::halo : Mode::jet_nemotron) : o.mode;
+    sweep_score = importance(r.averages, reference, results->source);
+    sweep_score_name = mode_name(reference);
+  } else {
+    r.model = fs::path(probe->model).lexically_normal().filename().string();
+    if (r.model.empty() || eval::plain_name_problem(r.model)) r.model = "probe";
+    r.source = probe_file->string();
+  }
+  r.score = by_proxy ? probe->proxy_by_layer(o.proxy, *probe_file) : sweep_score;
   r.order = rank_layers(r.score);
   r.selection = choose(o, r.order, r.score);
+  if (results && probe) {
+    r.agreement = compare_proxies(sweep_score_name, sweep_score, r.selection.k, *probe, *probe_file);
+  }
 
   if (o.out) {
     run.out_dir = *o.out;
   } else if (o.root) {
     run.out_dir = *o.root;  // where layer_analysis.py writes its averages
+  } else if (!results) {
+    run.out_dir = probe_file->parent_path().empty() ? fs::path(".") : probe_file->parent_path();
   } else {
     run.out_dir = fs::path(r.model + "_rank");
   }
@@ -90,11 +136,11 @@ RankRun run_rank(const RankOptions& o) {
   const fs::path plot = run.out_dir / "importance.svg";
   // Every output is written, or none is (a full disk must not leave a half-updated folder).
   std::vector<FileWrite> files;
-  if (o.export_file) files.push_back({*o.export_file, sweep_file_text(results)});
-  if (r.averages.has_commonsense) {
+  if (o.export_file && results) files.push_back({*o.export_file, sweep_file_text(*results)});
+  if (results && r.averages.has_commonsense) {
     files.push_back({run.out_dir / (r.model + "_commonsense_avg.json"), averages_json(r.averages.cs)});
   }
-  files.push_back({run.out_dir / (r.model + "_retrieval_avg.json"), averages_json(r.averages.rt)});
+  if (results) files.push_back({run.out_dir / (r.model + "_retrieval_avg.json"), averages_json(r.averages.rt)});
   files.push_back({run.out_dir / "ranking.json", ranking_json(r).dump(2) + "\n"});
   files.push_back({run.out_dir / "hypenet_config.json",
                    hypenet_config_text(o.config, n, r.selection.attention_layers)});
@@ -110,6 +156,7 @@ RankRun run_rank(const RankOptions& o) {
          r.score[static_cast<std::size_t>(r.order[static_cast<std::size_t>(r.selection.k - 1)])]);
   }
   run.printed = reference_table(r, plot.string());
+  if (r.agreement) run.printed += agreement_lines(*r.agreement);
   run.printed += fmt::format("\nAttention layers (k = {}, {}): {}\n", r.selection.k,
                              r.selection.rule, fmt::join(r.selection.attention_layers, ", "));
   run.printed += fmt::format("Wrote {} files to {}\n", run.written.size(), run.out_dir.string());

@@ -20,6 +20,12 @@ struct RankOptions {
   std::optional<std::filesystem::path> results_file;
 
   Mode mode = Mode::halo;
+  // --score with a probe proxy ("kl-text", ...): the ranking uses probe.json's values and the sweep
+  // (root/results) becomes optional. Empty: the mode's score.
+  std::string proxy;
+  // --probe FILE; without it ROOT/probe.json is used when --root holds one. With a sweep, the
+  // report compares every proxy with the sweep's score.
+  std::optional<std::filesystem::path> probe_file;
   std::optional<int> select;    // keep this many layers
   std::optional<double> ratio;  // or this fraction of the layers (default kDefaultRatio)
   std::optional<std::filesystem::path> config;       // the run's config for hypenet_config.json

@@ -49,6 +49,8 @@ Selection select_top(const std::vector<int>& order, const std::vector<double>& s
   return s;
 }
 
+std::string score_label(const Ranking& r) { return r.proxy.empty() ? mode_name(r.mode) : r.proxy; }
+
 nlohmann::ordered_json ranking_json(const Ranking& r) {
   using J = nlohmann::ordered_json;
   const std::size_t n = r.score.size();
@@ -59,17 +61,18 @@ nlohmann::ordered_json ranking_json(const Ranking& r) {
   J j;
   j["model"] = r.model;
   j["source"] = r.source;
-  j["mode"] = mode_name(r.mode);
+  j["mode"] = score_label(r);
   j["layers"] = layers;
   const SweepAverages& a = r.averages;
-  j["commonsense"] = a.has_commonsense ? J(a.cs) : J(nullptr);
-  j["retrieval"] = r.averages.rt;
+  j["commonsense"] = r.has_sweep && a.has_commonsense ? J(a.cs) : J(nullptr);
+  j["retrieval"] = r.has_sweep ? J(r.averages.rt) : J(nullptr);
   j["scores"] = r.score;
   j["rank"] = rank_of;
   j["order"] = r.order;
   j["tie_rule"] = "descending score; equal scores in ascending layer index";
-  j["baselines"] = J{{"commonsense", a.has_commonsense ? J(a.cs_original) : J(nullptr)},
-                     {"retrieval", a.rt_original}};
+  j["baselines"] = r.has_sweep ? J{{"commonsense", a.has_commonsense ? J(a.cs_original) : J(nullptr)},
+                                   {"retrieval", a.rt_original}}
+                                : J(nullptr);
   j["selection"] = J{{"k", r.selection.k},
                      {"rule", r.selection.rule},
                      {"attention_layers", r.selection.attention_layers},
@@ -89,7 +92,8 @@ nlohmann::ordered_json ranking_json(const Ranking& r) {
   for (std::size_t l = 0; l < n; ++l) {
     averaged[eval::layer_folder(static_cast<int>(l))] = rows_of(false);
   }
-  j["averaged_rows"] = averaged;
+  j["averaged_rows"] = r.has_sweep ? averaged : J(nullptr);
+  if (r.agreement) j["agreement"] = agreement_json(*r.agreement);
   return j;
 }
 

@@ -6,11 +6,13 @@
 // reproduces their orders.)
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "select/agreement.h"
 #include "select/importance.h"
 
 namespace halo::select {
@@ -46,7 +48,16 @@ struct Ranking {
   std::vector<double> score;  // score[L]
   std::vector<int> order;     // layers, most important first
   Selection selection;
+  // --score with a probe proxy (docs/probe.md): its name ("kl-text"); empty for the mode's score.
+  std::string proxy;
+  // False when ranked from probe.json alone: `averages` is empty and no drops are reported.
+  bool has_sweep = true;
+  // A sweep and a probe both present: how each proxy agrees with the sweep's score.
+  std::optional<Agreement> agreement;
 };
+
+// The score's name for outputs: the proxy, or the mode's ("HALO", "jet-nemotron").
+std::string score_label(const Ranking& ranking);
 
 // ranking.json: the averages, scores, order, baselines and selection (docs/rank.md).
 nlohmann::ordered_json ranking_json(const Ranking& ranking);

@@ -21,12 +21,16 @@ std::string reference_table(const Ranking& r, const std::string& plot_path) {
     out += fmt::format("{:4d} | {:5d} | {:.10f}\n", i + 1, layer,
                        r.score[static_cast<std::size_t>(layer)]);
   }
-  if (r.averages.has_commonsense) {
+  if (!r.has_sweep) {
+    out += fmt::format("\xF0\x9F\x93\xA6 Baselines: none (score {} from {}, no sweep results)\n", r.proxy, r.source);
+  } else if (r.averages.has_commonsense) {
     out += fmt::format("\xF0\x9F\x93\xA6 Commonsense baseline: {:.6f}\n", r.averages.cs_original);
   } else {
     out += "\xF0\x9F\x93\xA6 Commonsense baseline: none (no commonsense results)\n";
   }
-  out += fmt::format("\xF0\x9F\x93\xA6 Retrieval baseline:   {:.6f}\n", r.averages.rt_original);
+  if (r.has_sweep) {
+    out += fmt::format("\xF0\x9F\x93\xA6 Retrieval baseline:   {:.6f}\n", r.averages.rt_original);
+  }
   out += fmt::format("\xF0\x9F\x93\x8A Saved plot \xE2\x86\x92 {}\n", plot_path);
   return out;
 }

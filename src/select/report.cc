@@ -7,6 +7,7 @@
 #include <set>
 
 #include "select/hypenet_config.h"
+#include "select/report_agreement.h"
 
 namespace halo::select {
 namespace {
@@ -110,7 +111,7 @@ std::string importance_chart(const Ranking& r) {
   s += fmt::format(
       "<text x=\"{:.1f}\" y=\"26\" text-anchor=\"middle\" font-size=\"16\" font-weight=\"bold\" "
       "fill=\"#222\">{} ({})</text>\n",
-      f.width / 2, escape(r.model), mode_name(r.mode));
+      f.width / 2, escape(r.model), escape(score_label(r)));
   s += f.grid("importance");
   std::string points;
   for (int l = 0; l < n; ++l) {
@@ -239,12 +240,16 @@ td.loss { color: #c92a2a; } td.gain { color: #2b8a3e; }
 )";
   h += fmt::format("<h1>Attention-layer selection: {}</h1>\n", escape(r.model));
   const bool cs = r.averages.has_commonsense;
-  h += fmt::format(
-      "<p class=\"meta\">Mode {} &middot; {} layers &middot; source {}<br>Commonsense baseline "
-      "(original model) {} &middot; retrieval baseline {:.6f}</p>\n",
-      mode_name(r.mode), n, escape(r.source),
-      cs ? fmt::format("{:.6f}", r.averages.cs_original) : std::string("none (no commonsense results)"),
-      r.averages.rt_original);
+  if (r.has_sweep) {
+    h += fmt::format(
+        "<p class=\"meta\">Mode {} &middot; {} layers &middot; source {}<br>Commonsense baseline "
+        "(original model) {} &middot; retrieval baseline {:.6f}</p>\n",
+        escape(score_label(r)), n, escape(r.source),
+        cs ? fmt::format("{:.6f}", r.averages.cs_original) : std::string("none (no commonsense results)"),
+        r.averages.rt_original);
+  } else {
+    h += probe_only_meta_html(r);  // report_agreement.cc
+  }
   for (const AveragedRows* rows : {&r.averages.cs_rows, &r.averages.rt_rows}) {
     if (rows->original_extra.empty()) continue;
     h += fmt::format(
@@ -265,6 +270,7 @@ td.loss { color: #c92a2a; } td.gain { color: #2b8a3e; }
         fmt::join(r.selection.boundary_tie, ", "));
   }
   h += "<h2>Importance by layer</h2>\n<figure>\n" + importance_chart(r) + "</figure>\n";
+  if (!r.has_sweep) return h + probe_only_table_html(r) + "</body>\n</html>\n";  // report_agreement.cc
   h += "<h2>Drop against the original model</h2>\n<figure>\n" + drops_chart(r) + "</figure>\n";
   h += "<h2>Per layer</h2>\n<table>\n<tr><th>layer</th><th>rank</th><th>score</th>"
        "<th>commonsense</th><th>cs drop (points)</th><th>retrieval</th>"
@@ -285,7 +291,9 @@ td.loss { color: #c92a2a; } td.gain { color: #2b8a3e; }
                      r.averages.rt[i], delta_cell(100 * (r.averages.rt_original - r.averages.rt[i])),
                      kept.count(l) ? kAttentionMixer : kRnnMixer);
   }
-  h += "</table>\n</body>\n</html>\n";
+  h += "</table>\n";
+  if (r.agreement) h += agreement_section_html(*r.agreement, r.selection);  // report_agreement.cc
+  h += "</body>\n</html>\n";
   return h;
 }
 

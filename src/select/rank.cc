@@ -7,7 +7,9 @@
 #include "base/atomic_file.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "eval/outcome_journal.h"
 #include "eval/sweep_layout.h"
+#include "select/bootstrap.h"
 #include "select/hypenet_config.h"
 #include "select/reference_output.h"
 #include "select/report.h"
@@ -64,6 +66,21 @@ Selection choose(const RankOptions& o, const std::vector<int>& order,
                     fmt::format("--ratio {} of {} layers", ratio, n));
 }
 
+// --bootstrap: the ranking's stability from the sweep's per-document outcomes, or nothing (one note)
+// when the sweep has none (published logs, a results file).
+std::optional<Stability> bootstrap_stability(const RankOptions& o, const SweepResults& results,
+                                             const Ranking& r) {
+  if (*o.bootstrap < 1) fail("--bootstrap {}: expected at least 1 replicate", *o.bootstrap);
+  std::optional<SweepOutcomes> outcomes = load_sweep_outcomes(results);
+  if (!outcomes) {
+    note("halo: note: {}: no per-document outcomes ({} next to the results), so --bootstrap is "
+         "skipped; only a sweep run by halo keeps them",
+         results.source, eval::kOutcomesFile);
+    return std::nullopt;
+  }
+  return bootstrap_ranking(results, *outcomes, o.mode, r.selection, {*o.bootstrap, o.seed});
+}
+
 }  // namespace
 
 RankRun run_rank(const RankOptions& o) {
@@ -78,6 +95,7 @@ RankRun run_rank(const RankOptions& o) {
   r.score = importance(r.averages, o.mode, results.source);
   r.order = rank_layers(r.score);
   r.selection = choose(o, r.order, r.score);
+  if (o.bootstrap) r.stability = bootstrap_stability(o, results, r);
 
   if (o.out) {
     run.out_dir = *o.out;
@@ -112,6 +130,7 @@ RankRun run_rank(const RankOptions& o) {
   run.printed = reference_table(r, plot.string());
   run.printed += fmt::format("\nAttention layers (k = {}, {}): {}\n", r.selection.k,
                              r.selection.rule, fmt::join(r.selection.attention_layers, ", "));
+  if (r.stability) run.printed += stability_summary(*r.stability, r.selection.attention_layers);
   run.printed += fmt::format("Wrote {} files to {}\n", run.written.size(), run.out_dir.string());
   return run;
 }

@@ -90,6 +90,7 @@ nlohmann::ordered_json ranking_json(const Ranking& r) {
     averaged[eval::layer_folder(static_cast<int>(l))] = rows_of(false);
   }
   j["averaged_rows"] = averaged;
+  if (r.stability) j["stability"] = stability_json(*r.stability);
   return j;
 }
 

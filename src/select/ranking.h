@@ -6,12 +6,14 @@
 // reproduces their orders.)
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "select/importance.h"
+#include "select/stability.h"
 
 namespace halo::select {
 
@@ -46,6 +48,7 @@ struct Ranking {
   std::vector<double> score;  // score[L]
   std::vector<int> order;     // layers, most important first
   Selection selection;
+  std::optional<Stability> stability;  // rank --bootstrap on a sweep with per-document outcomes
 };
 
 // ranking.json: the averages, scores, order, baselines and selection (docs/rank.md).

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "select/hypenet_config.h"
+#include "select/report_stability.h"
 
 namespace halo::select {
 namespace {
@@ -285,7 +286,9 @@ td.loss { color: #c92a2a; } td.gain { color: #2b8a3e; }
                      r.averages.rt[i], delta_cell(100 * (r.averages.rt_original - r.averages.rt[i])),
                      kept.count(l) ? kAttentionMixer : kRnnMixer);
   }
-  h += "</table>\n</body>\n</html>\n";
+  h += "</table>\n";
+  h += stability_section_html(r);
+  h += "</body>\n</html>\n";
   return h;
 }
 

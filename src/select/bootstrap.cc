@@ -14,18 +14,10 @@
 #include "eval/lm_eval_table.h"
 #include "eval/metrics.h"
 #include "select/importance.h"
+#include "select/seeded_draw.h"
 
 namespace halo::select {
 namespace {
-
-// An index in [0, n): rejection sampling on the engine's raw output (bootstrap.h says why).
-std::uint64_t uniform_below(std::mt19937_64& engine, std::uint64_t n) {
-  const std::uint64_t reject_below = (std::uint64_t{0} - n) % n;  // 2^64 mod n
-  for (;;) {
-    const std::uint64_t x = engine();
-    if (x >= reject_below) return x % n;
-  }
-}
 
 // numpy.percentile(values, 100 * q) with its default linear interpolation, on sorted values
 // (including numpy's _lerp, which interpolates from the upper end when the fraction is >= 0.5).

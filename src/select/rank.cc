@@ -14,6 +14,7 @@
 #include "select/reference_output.h"
 #include "select/report.h"
 #include "select/sweep_results.h"
+#include "select/validation_file.h"
 
 namespace halo::select {
 namespace fs = std::filesystem;
@@ -81,6 +82,19 @@ std::optional<Stability> bootstrap_stability(const RankOptions& o, const SweepRe
   return bootstrap_ranking(results, *outcomes, o.mode, r.selection, {*o.bootstrap, o.seed});
 }
 
+// What `halo validate` left in the sweep root, for the report; nothing when it has not run there.
+std::optional<Validation> validation_in(const fs::path& root, const std::string& model) {
+  const fs::path path = root / kValidationFile;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return std::nullopt;
+  Validation v = read_validation_file(path);
+  if (v.model != model) {
+    note("halo: note: {}: validates model {}, not {}; left out of the report", path.string(), v.model, model);
+    return std::nullopt;
+  }
+  return v;
+}
+
 }  // namespace
 
 RankRun run_rank(const RankOptions& o) {
@@ -96,6 +110,7 @@ RankRun run_rank(const RankOptions& o) {
   r.order = rank_layers(r.score);
   r.selection = choose(o, r.order, r.score);
   if (o.bootstrap) r.stability = bootstrap_stability(o, results, r);
+  if (o.root) r.validation = validation_in(*o.root, r.model);
 
   if (o.out) {
     run.out_dir = *o.out;

@@ -14,6 +14,7 @@
 
 #include "select/importance.h"
 #include "select/stability.h"
+#include "select/validation.h"
 
 namespace halo::select {
 
@@ -49,6 +50,7 @@ struct Ranking {
   std::vector<int> order;     // layers, most important first
   Selection selection;
   std::optional<Stability> stability;  // rank --bootstrap on a sweep with per-document outcomes
+  std::optional<Validation> validation;  // validation.json found in the sweep root (halo validate)
 };
 
 // ranking.json: the averages, scores, order, baselines and selection (docs/rank.md).

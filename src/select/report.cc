@@ -8,6 +8,7 @@
 
 #include "select/hypenet_config.h"
 #include "select/report_stability.h"
+#include "select/report_validation.h"
 
 namespace halo::select {
 namespace {
@@ -288,6 +289,7 @@ td.loss { color: #c92a2a; } td.gain { color: #2b8a3e; }
   }
   h += "</table>\n";
   h += stability_section_html(r);
+  h += validation_section_html(r);
   h += "</body>\n</html>\n";
   return h;
 }

@@ -38,7 +38,12 @@ std::string validation_section_html(const Ranking& r) {
   }
   h += "</ul>\n<table id=\"validation-table\">\n<tr><th style=\"text-align:left\">selection</th>"
        "<th>attention layers</th>";
-  for (const std::string& c : v.columns) h += "<th>" + escape(c) + "</th>";
+  // "task/metric" on two lines, so that six task columns fit the page.
+  for (const std::string& c : v.columns) {
+    const std::size_t slash = c.find('/');
+    h += slash == std::string::npos ? "<th>" + escape(c) + "</th>"
+                                    : "<th>" + escape(c.substr(0, slash)) + "<br>" + escape(c.substr(slash + 1)) + "</th>";
+  }
   h += "<th>commonsense</th><th>retrieval</th></tr>\n";
   const std::size_t columns = v.columns.size() + 2;
   std::vector<double> best(columns, -1);

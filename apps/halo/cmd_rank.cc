@@ -1,4 +1,5 @@
 // `halo rank`: score, rank and choose attention layers from a layer sweep (docs/rank.md).
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 
@@ -14,6 +15,8 @@ void add_rank_command(CLI::App& app) {
     std::string root, model, results, mode = "halo", config, out, export_file, score, probe;
     int select = 0;
     double ratio = 0;
+    int bootstrap = 0;
+    std::uint64_t seed = 0;
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand(
@@ -38,11 +41,16 @@ void add_rank_command(CLI::App& app) {
                   "Output folder (default: the sweep root, or MODEL_rank/ for --results)");
   auto* export_file = cmd->add_option("--export", flags->export_file,
                                       "Also write the sweep's results to FILE in halo's format");
+  auto* bootstrap = cmd->add_option(
+      "--bootstrap", flags->bootstrap,
+      "Ranking stability: N paired bootstrap replicates over the sweep's per-document outcomes");
+  auto* seed = cmd->add_option("--seed", flags->seed, "Seed of the bootstrap's draws (default 0)");
+  seed->needs(bootstrap);
   select->excludes(ratio);
   results->excludes(root)->excludes(model)->excludes(export_file);
   model->needs(root);
 
-  cmd->callback([flags, root, results, select, ratio, export_file, score, probe] {
+  cmd->callback([flags, root, results, select, ratio, export_file, score, probe, bootstrap] {
     select::RankOptions o;
     if (*root) {
       o.root = flags->root;
@@ -62,6 +70,10 @@ void add_rank_command(CLI::App& app) {
     if (!flags->config.empty()) o.config = flags->config;
     if (!flags->out.empty()) o.out = flags->out;
     if (*export_file) o.export_file = flags->export_file;
+    if (*bootstrap) {
+      o.bootstrap = flags->bootstrap;
+      o.seed = flags->seed;
+    }
     const select::RankRun run = select::run_rank(o);
     std::fputs(run.printed.c_str(), stdout);
   });

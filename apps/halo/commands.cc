@@ -12,6 +12,7 @@ void register_commands(CLI::App& app) {
   add_eval_command(app);
   add_sweep_command(app);
   add_probe_command(app);
+  add_validate_command(app);
   add_lm_eval_diff_command(app);
 }
 

@@ -24,6 +24,7 @@ void add_eval_command(CLI::App& app);
 void add_sweep_command(CLI::App& app);
 void add_probe_command(CLI::App& app);
 void add_rank_command(CLI::App& app);
+void add_validate_command(CLI::App& app);
 void add_lm_eval_diff_command(CLI::App& app);
 
 }  // namespace halo::cli

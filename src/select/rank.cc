@@ -8,11 +8,14 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "eval/probe_record.h"
+#include "eval/outcome_journal.h"
 #include "eval/sweep_layout.h"
+#include "select/bootstrap.h"
 #include "select/hypenet_config.h"
 #include "select/reference_output.h"
 #include "select/report.h"
 #include "select/sweep_results.h"
+#include "select/validation_file.h"
 
 namespace halo::select {
 namespace fs = std::filesystem;
@@ -77,6 +80,34 @@ Selection choose(const RankOptions& o, const std::vector<int>& order,
                     fmt::format("--ratio {} of {} layers", ratio, n));
 }
 
+// --bootstrap: the ranking's stability from the sweep's per-document outcomes, or nothing (one note)
+// when the sweep has none (published logs, a results file).
+std::optional<Stability> bootstrap_stability(const RankOptions& o, const SweepResults& results,
+                                             const Ranking& r) {
+  if (*o.bootstrap < 1) fail("--bootstrap {}: expected at least 1 replicate", *o.bootstrap);
+  std::optional<SweepOutcomes> outcomes = load_sweep_outcomes(results);
+  if (!outcomes) {
+    note("halo: note: {}: no per-document outcomes ({} next to the results), so --bootstrap is "
+         "skipped; only a sweep run by halo keeps them",
+         results.source, eval::kOutcomesFile);
+    return std::nullopt;
+  }
+  return bootstrap_ranking(results, *outcomes, o.mode, r.selection, {*o.bootstrap, o.seed});
+}
+
+// What `halo validate` left in the sweep root, for the report; nothing when it has not run there.
+std::optional<Validation> validation_in(const fs::path& root, const std::string& model) {
+  const fs::path path = root / kValidationFile;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return std::nullopt;
+  Validation v = read_validation_file(path);
+  if (v.model != model) {
+    note("halo: note: {}: validates model {}, not {}; left out of the report", path.string(), v.model, model);
+    return std::nullopt;
+  }
+  return v;
+}
+
 }  // namespace
 
 RankRun run_rank(const RankOptions& o) {
@@ -122,6 +153,12 @@ RankRun run_rank(const RankOptions& o) {
   if (results && probe) {
     r.agreement = compare_proxies(sweep_score_name, sweep_score, r.selection.k, *probe, *probe_file);
   }
+  if (o.bootstrap) {
+    // Resampling documents re-scores the sweep; a probe's proxy has no documents to resample.
+    if (by_proxy || !results) fail("--bootstrap resamples a sweep's documents: use it with --score halo or jet-nemotron");
+    r.stability = bootstrap_stability(o, *results, r);
+  }
+  if (o.root) r.validation = validation_in(*o.root, r.model);
 
   if (o.out) {
     run.out_dir = *o.out;
@@ -159,6 +196,7 @@ RankRun run_rank(const RankOptions& o) {
   if (r.agreement) run.printed += agreement_lines(*r.agreement);
   run.printed += fmt::format("\nAttention layers (k = {}, {}): {}\n", r.selection.k,
                              r.selection.rule, fmt::join(r.selection.attention_layers, ", "));
+  if (r.stability) run.printed += stability_summary(*r.stability, r.selection.attention_layers);
   run.printed += fmt::format("Wrote {} files to {}\n", run.written.size(), run.out_dir.string());
   return run;
 }

@@ -2,6 +2,7 @@
 // attention layers, and write every output (docs/rank.md). The CLI only parses flags.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -31,6 +32,8 @@ struct RankOptions {
   std::optional<std::filesystem::path> config;       // the run's config for hypenet_config.json
   std::optional<std::filesystem::path> out;          // output folder (docs/rank.md for the default)
   std::optional<std::filesystem::path> export_file;  // also write the results in our format
+  std::optional<int> bootstrap;  // replicates of the ranking-stability bootstrap (select/bootstrap.h)
+  std::uint64_t seed = 0;        // its seed
 };
 
 struct RankRun {

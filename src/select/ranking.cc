@@ -94,6 +94,7 @@ nlohmann::ordered_json ranking_json(const Ranking& r) {
   }
   j["averaged_rows"] = r.has_sweep ? averaged : J(nullptr);
   if (r.agreement) j["agreement"] = agreement_json(*r.agreement);
+  if (r.stability) j["stability"] = stability_json(*r.stability);
   return j;
 }
 

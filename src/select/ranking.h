@@ -14,6 +14,8 @@
 
 #include "select/agreement.h"
 #include "select/importance.h"
+#include "select/stability.h"
+#include "select/validation.h"
 
 namespace halo::select {
 
@@ -54,6 +56,8 @@ struct Ranking {
   bool has_sweep = true;
   // A sweep and a probe both present: how each proxy agrees with the sweep's score.
   std::optional<Agreement> agreement;
+  std::optional<Stability> stability;  // rank --bootstrap on a sweep with per-document outcomes
+  std::optional<Validation> validation;  // validation.json found in the sweep root (halo validate)
 };
 
 // The score's name for outputs: the proxy, or the mode's ("HALO", "jet-nemotron").

@@ -8,6 +8,8 @@
 
 #include "select/hypenet_config.h"
 #include "select/report_agreement.h"
+#include "select/report_stability.h"
+#include "select/report_validation.h"
 
 namespace halo::select {
 namespace {
@@ -293,6 +295,8 @@ td.loss { color: #c92a2a; } td.gain { color: #2b8a3e; }
   }
   h += "</table>\n";
   if (r.agreement) h += agreement_section_html(*r.agreement, r.selection);  // report_agreement.cc
+  h += stability_section_html(r);
+  h += validation_section_html(r);
   h += "</body>\n</html>\n";
   return h;
 }

@@ -170,7 +170,7 @@ SuiteResults suite_from_json(const nlohmann::ordered_json& tasks, const std::str
 VariantResults variant_from_json(const nlohmann::ordered_json& j, const std::string& path,
                                  const std::string& name, const std::string& label,
                                  bool with_commonsense, Mode mode) {
-  VariantResults v{label, {}, {}};
+  VariantResults v{label, {}, {}, {}};
   for (Suite s : kSuites) {
     if (s == Suite::commonsense && !with_commonsense) continue;
     auto it = j.find(std::string(suite_name(s)));
@@ -267,7 +267,7 @@ SweepResults load_sweep_logs(const fs::path& root, const std::string& model, Mod
         return fs::exists(v.dir / suite_log_name(Suite::commonsense), e);
       });
   for (std::size_t i = 0; i < variants.size(); ++i) {
-    VariantResults loaded{variants[i].label, {}, {}};
+    VariantResults loaded{variants[i].label, {}, {}, variants[i].dir};
     if (results.has_commonsense) {
       loaded.commonsense = read_log(variants[i], Suite::commonsense, why_commonsense(mode));
     }

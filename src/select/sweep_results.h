@@ -34,6 +34,9 @@ struct VariantResults {
   std::string label;  // "original" or "layer 7", as messages name it
   SuiteResults commonsense;
   SuiteResults retrieval;
+  // The variant's folder in the reference layout (where its per-document outcomes may be: see
+  // select/sweep_outcomes.h); empty for our results file, which holds only the tables.
+  std::filesystem::path dir;
   const SuiteResults& suite(Suite s) const { return s == Suite::commonsense ? commonsense : retrieval; }
   SuiteResults& suite(Suite s) { return s == Suite::commonsense ? commonsense : retrieval; }
 };

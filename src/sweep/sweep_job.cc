@@ -54,16 +54,18 @@ struct Worker {
   std::unique_ptr<runtime::VariantSetRunner> runner;
 };
 
-}  // namespace
-
-SweepOutcome run_sweep_job(const SweepRequest& request) {
+// What can be checked before anything is read.
+void check_request(const SweepRequest& request) {
   HALO_CHECK(!request.rnn_dir.empty(), "sweep needs --rnn (the Stage-1 run whose layers are swept)");
   HALO_CHECK(!request.limit || *request.limit > 0, "--limit must be at least 1");
   HALO_CHECK(std::filesystem::is_directory(request.data_dir), "--data {}: not a directory", request.data_dir.string());
   if (!request.dry_run) check_writable_dir(request.out, "--out");  // before hours of work, not after
-  const std::vector<backend::DeviceSpec> devices = backend::parse_devices(request.devices);
-  std::vector<Suite> suites = parse_suites(request.tasks);
+}
 
+}  // namespace
+
+SweepOutcome run_sweep_job(const SweepRequest& request) {
+  check_request(request);
   const io::ModelConfig config = io::load_model_config(request.model_dir / "config.json");
   PlanOptions plan;
   plan.num_layers = config.num_layers;
@@ -77,7 +79,14 @@ SweepOutcome run_sweep_job(const SweepRequest& request) {
     fail("--model-name '{}' must be a plain folder name other than '{}'", plan.model_name, eval::kOriginalFolder);
   }
   plan.shard = request.shard;
-  const std::vector<SweepVariant> variants = plan_variants(plan);
+  return run_planned_sweep(request, plan_variants(plan));
+}
+
+SweepOutcome run_planned_sweep(const SweepRequest& request, const std::vector<SweepVariant>& variants) {
+  check_request(request);
+  const std::vector<backend::DeviceSpec> devices = backend::parse_devices(request.devices);
+  std::vector<Suite> suites = parse_suites(request.tasks);
+  const io::ModelConfig config = io::load_model_config(request.model_dir / "config.json");
   // The folders are ours before any heavy work: a second sweep on this root stops here.
   std::optional<VariantLocks> locks;
   if (!request.dry_run) locks.emplace(request.out, variants);
@@ -134,7 +143,9 @@ SweepOutcome run_sweep_job(const SweepRequest& request) {
   options.overwrite_other_runs = request.overwrite;
   options.model_args = "pretrained=" + request.model_dir.string() + ",dtype=bfloat16";
   if (request.lm_eval_output) options.lm_eval = eval::lm_eval_run_info(setup, config, options.model_args, "1", "");
-  if (request.shard.count > 1) {
+  if (!request.summary_name.empty()) {
+    options.summary_name = request.summary_name;
+  } else if (request.shard.count > 1) {
     options.summary_name = fmt::format("summary-shard-{}-of-{}.txt", request.shard.index, request.shard.count);
   }
   std::vector<runtime::VariantSet*> sets;

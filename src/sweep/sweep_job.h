@@ -32,12 +32,20 @@ struct SweepRequest {
   Shard shard;
   std::string devices = "cpu";  // backend::parse_devices: one worker per entry
   int64_t prefix_memory = eval::kDefaultPrefixMemory;
-  bool dry_run = false;
-  bool overwrite = false;  // replace variant folders that hold a run with other inputs  // print the plan (stdout) and the work per variant, read no weights
+  bool dry_run = false;  // print the plan (stdout) and the work per variant, read no weights
+  bool overwrite = false;  // replace variant folders that hold a run with other inputs
+  // The summary file under `out`; empty: summary.txt, or summary-shard-I-of-N.txt with shards.
+  std::string summary_name;
 };
 
 // Runs the sweep. Variants that fail are counted in the outcome (each has an error.log); anything
 // that stops the whole sweep is a halo::Error.
 SweepOutcome run_sweep_job(const SweepRequest& request);
+
+// The same for a list of variants planned by the caller (any layers converted, any folders under
+// `request.out`; `layers`, `model_name` and `shard` are not used): one load of the weights,
+// layer-prefix reuse, journals, resuming, locks and results exactly as for a sweep. `halo validate`
+// evaluates its hybrids with it.
+SweepOutcome run_planned_sweep(const SweepRequest& request, const std::vector<SweepVariant>& variants);
 
 }  // namespace halo::sweep

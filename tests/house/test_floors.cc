@@ -1,6 +1,7 @@
 // The floors of libhalo are a rule the build checks: a file under src/<module>/ may include only
 // headers of its own floor or of the floors below it (docs/design.md, "Layout of the code").
-// base → io/text → model/backend → runtime → eval → sweep/select/probe → apps.
+// base → io/text → model/backend → runtime → eval → sweep/select/probe → validate/apps. validate
+// joins sweep and select (which may not include each other) beside the CLI, on the top floor.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -14,7 +15,7 @@ namespace {
 
 const std::map<std::string, int> kFloors = {
     {"base", 1}, {"io", 2}, {"text", 2}, {"model", 3}, {"backend", 3}, {"runtime", 4},
-    {"eval", 5}, {"sweep", 6}, {"select", 6}, {"probe", 6}, {"apps", 7}};
+    {"eval", 5}, {"sweep", 6}, {"select", 6}, {"probe", 6}, {"validate", 7}, {"apps", 7}};
 
 // Every `#include "module/..."` of every source file under src/, as (file, line, module).
 struct Include {

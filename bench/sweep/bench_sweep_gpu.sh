@@ -22,29 +22,29 @@ fi
 cp "$tokenizer/tokenizer.json" "$tokenizer/tokenizer_config.json" "$work/q17/"
 [ -d "$work/data" ] || python3 tools/cuda/make_synthetic_data.py "$work/data"
 common=(--model "$work/q17" --rnn "$work/q17_run" --tasks commonsense,retrieval --data "$work/data"
-        --limit "$limit" --device cuda)
+        --limit "$limit")
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 start=$(now)
 mkdir -p "$work/alone"
-"$halo" eval "${common[@]}" --results-json "$work/alone/original.json" >/dev/null
+"$halo" eval "${common[@]}" --device cuda --results-json "$work/alone/original.json" >/dev/null 2>"$work/alone/original.log"
 for layer in ${layers//,/ }; do
-  "$halo" eval "${common[@]}" --convert "$layer" --results-json "$work/alone/layer$layer.json" >/dev/null
+  "$halo" eval "${common[@]}" --device cuda --convert "$layer" --results-json "$work/alone/layer$layer.json" >/dev/null 2>"$work/alone/layer$layer.log"
 done
 alone=$(elapsed "$start" "$(now)")
+echo "each variant alone (halo eval): ${alone} s"
 
 start=$(now)
-"$halo" sweep "${common[@]}" --layers "$layers" --out "$work/sweep1" 2> "$work/sweep1.log"
+"$halo" sweep "${common[@]}" --layers "$layers" --device cuda --out "$work/sweep1" 2> "$work/sweep1.log"
 one=$(elapsed "$start" "$(now)")
+echo "sweep, prefix reuse, 1 worker:  ${one} s"
 
 start=$(now)
 "$halo" sweep "${common[@]}" --layers "$layers" --device cuda:0,0 --out "$work/sweep2" 2> "$work/sweep2.log"
 two=$(elapsed "$start" "$(now)")
 
 echo "variants: original + layers $layers; --limit $limit"
-echo "each variant alone (halo eval): ${alone} s"
-echo "sweep, prefix reuse, 1 worker:  ${one} s"
 echo "sweep, prefix reuse, 2 workers: ${two} s"
 python3 - "$work" "$layers" <<'PY'
 import json, sys, pathlib

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "base/json_nesting.h"
 #include "base/atomic_file.h"
 #include "base/error.h"
 #include "eval/input_hash.h"
@@ -28,6 +29,7 @@ std::string variant_record_text(const VariantRecord& record) {
 }
 
 std::optional<VariantRecord> parse_variant_record(std::string_view text) {
+  if (json_nesting_overflow(text)) return std::nullopt;
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   // Compared as JSON values: value("format", "") would throw on a format that is not a string.
   if (j.is_discarded() || !j.is_object() || !j.contains("format") || j["format"] != kFormat ||
@@ -67,6 +69,7 @@ std::optional<VariantRecord> read_variant_record_or_fail(const std::filesystem::
   if (!std::filesystem::exists(path, ec)) return std::nullopt;
   if (!std::filesystem::is_regular_file(path, ec)) fail("{}: not a regular file", path.string());
   const std::string text = read_file(path);
+  check_json_nesting(text, path.string());
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded()) fail("{}: not valid JSON (a sweep writes it whole; delete it and run the sweep again)", path.string());
   if (!j.is_object() || !j.contains("format") || j["format"] != kFormat) return std::nullopt;

@@ -5,6 +5,7 @@
 #include <limits>
 #include <new>
 
+#include "base/json_nesting.h"
 #include "base/atomic_file.h"
 #include "base/error.h"
 
@@ -281,8 +282,10 @@ ModelConfig parse_model_config(const nlohmann::json& object, const std::string& 
 
 ModelConfig load_model_config(const std::filesystem::path& config_json) {
   json object;
+  const std::string text = read_file(config_json);
+  check_json_nesting(text, config_json.string());
   try {
-    object = json::parse(read_file(config_json));
+    object = json::parse(text);
   } catch (const json::exception& e) {
     fail("{}: not valid JSON: {}", config_json.string(), e.what());
   } catch (const std::bad_alloc&) {

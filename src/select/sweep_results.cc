@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_nesting.h"
 #include "base/atomic_file.h"
 #include "base/error.h"
 #include "eval/sweep_layout.h"
@@ -165,6 +166,7 @@ nlohmann::ordered_json parse_rejecting_duplicates(const std::string& text, const
   auto where = [&] {
     return key_path.empty() ? std::string("(top level)") : fmt::format("{}", fmt::join(key_path, "."));
   };
+  check_json_nesting(text, path);
   try {
     return nlohmann::ordered_json::parse(text, callback);
   } catch (const nlohmann::json::parse_error& e) {

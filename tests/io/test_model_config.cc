@@ -362,6 +362,9 @@ TEST(ModelConfig, FuzzFindings) {
   json j = published_qwen3();
   j["hidden_act"] = "\n";
   EXPECT_TRUE(rejects(j, {"hidden_act", "'\\n'"}));
+  j = published_qwen3();
+  j["num_hidden_layers"] = 2147483647;  // sized per-layer tables: gigabytes, a minute
+  EXPECT_TRUE(rejects(j, {"num_hidden_layers 2147483647 is more than 4096"}));
   TempDir dir;
   std::string deep = published_qwen3().dump();
   deep.insert(deep.size() - 1, ", \"x\": " + std::string(100000, '[') + std::string(100000, ']'));

@@ -9,9 +9,30 @@
 
 namespace halo {
 
+// The message is one line whatever it quotes: a line break or other control character taken from
+// an input (a task name, a config value) is written as an escape (\n, \r, \xNN), so the CLI's
+// one-line error stays one line and a log reader cannot be fed fake lines.
 class Error : public std::runtime_error {
  public:
-  explicit Error(const std::string& message) : std::runtime_error(message) {}
+  explicit Error(const std::string& message) : std::runtime_error(one_line(message)) {}
+
+  static std::string one_line(const std::string& message) {
+    std::string out;
+    out.reserve(message.size());
+    for (char c : message) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else if ((u < 0x20 && c != '\t') || u == 0x7f) {
+        out += fmt::format("\\x{:02x}", u);
+      } else {
+        out += c;
+      }
+    }
+    return out;
+  }
 };
 
 // Throws halo::Error with a fmt-formatted message.

@@ -3,6 +3,7 @@
 #include <climits>
 #include <new>
 
+#include "base/json_nesting.h"
 #include "base/atomic_file.h"
 #include "base/error.h"
 
@@ -131,11 +132,13 @@ GenerationConfig parse_generation_config(const nlohmann::json& config, const std
 
 GenerationConfig read_generation_config(const std::filesystem::path& path) {
   nlohmann::json config;
+  const std::string text = read_file(path);
+  check_json_nesting(text, path.string());
   try {
-    config = nlohmann::json::parse(read_file(path));
+    config = nlohmann::json::parse(text);
   } catch (const std::bad_alloc&) {
     fail("{}: out of memory while parsing it", path.string());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e400
     fail("{}: invalid JSON: {}", path.string(), e.what());
   }
   return parse_generation_config(config, path.string());

@@ -4,6 +4,7 @@
 #include <new>
 #include <string>
 
+#include "base/json_nesting.h"
 #include "base/error.h"
 
 namespace halo::eval {
@@ -93,10 +94,11 @@ size_t read_jsonl(const std::filesystem::path& file, std::optional<size_t> limit
         ++rows;  // counted for the total, not parsed
         continue;
       }
+      check_json_nesting(text, fmt::format("{}:{}", file.string(), line_number));
       nlohmann::ordered_json value;
       try {
         value = nlohmann::ordered_json::parse(text);
-      } catch (const nlohmann::ordered_json::parse_error& e) {
+      } catch (const nlohmann::ordered_json::exception& e) {  // parse_error, or out_of_range for 1e400
         halo::fail("{}:{}: invalid JSON: {}", file.string(), line_number, e.what());
       }
       if (!value.is_object()) {

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "base/json_nesting.h"
 #include "base/atomic_file.h"
 #include "base/error.h"
 
@@ -53,9 +54,10 @@ fs::path results_folder(const fs::path& path) {
 }
 
 Json parse_json(const std::string& text, const std::string& where) {
+  check_json_nesting(text, where);
   try {
     return Json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e400
     fail("{}: invalid JSON: {}", where, e.what());
   }
 }

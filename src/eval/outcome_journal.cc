@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "base/json_nesting.h"
 #include "base/append_file.h"
 #include "base/atomic_file.h"
 #include "base/error.h"
@@ -35,6 +36,8 @@ nlohmann::json parse_line(std::string_view line) {
   if (tab == std::string_view::npos || checksum(line.substr(0, tab)) != line.substr(tab + 1)) {
     return nlohmann::json::value_t::discarded;
   }
+  // A line nested absurdly deep is not one this module wrote: damaged, like a bad checksum.
+  if (json_nesting_overflow(line.substr(0, tab))) return nlohmann::json::value_t::discarded;
   return nlohmann::json::parse(line.substr(0, tab), nullptr, false);
 }
 

@@ -3,7 +3,8 @@
 #include <fmt/format.h>
 #include <utf8proc.h>
 
-
+#include <algorithm>
+#include <iterator>
 
 namespace halo::eval::py {
 namespace {
@@ -46,36 +47,39 @@ std::string encode(std::u32string_view s) {
 
 utf8proc_category_t category(char32_t c) { return utf8proc_category(utf8proc_int32_t(c)); }
 
-// Unicode "Cased" approximated by the letter categories that carry case.
-bool is_cased(char32_t c) {
-  auto cat = category(c);
-  return cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LL || cat == UTF8PROC_CATEGORY_LT;
+// CPython's own Unicode facts where utf8proc's categories and simple mappings fall short, generated
+// from CPython 3.11 by tools/pystring/make_py_unicode_tables.py.
+struct CodeRange {
+  char32_t first, last;
+};
+struct TitleMapping {
+  char32_t from;
+  char32_t to[3];  // zero-padded
+};
+struct ExtraCase {
+  char32_t lower;
+  char32_t others[2];  // zero-padded
+};
+#include "eval/py_unicode_tables.inc"
+
+template <size_t N>
+bool in_ranges(const CodeRange (&table)[N], char32_t c) {
+  const CodeRange* it = std::upper_bound(std::begin(table), std::end(table), c,
+                                         [](char32_t v, const CodeRange& r) { return v < r.first; });
+  return it != std::begin(table) && c <= (it - 1)->last;
 }
 
-// Unicode "Case_Ignorable": marks, format characters, modifiers and the word-internal punctuation
-// (apostrophes, period, colon, middle dots) of Word_Break MidLetter/MidNumLet/Single_Quote.
-bool is_case_ignorable(char32_t c) {
-  switch (category(c)) {
-    case UTF8PROC_CATEGORY_MN:
-    case UTF8PROC_CATEGORY_ME:
-    case UTF8PROC_CATEGORY_CF:
-    case UTF8PROC_CATEGORY_LM:
-    case UTF8PROC_CATEGORY_SK:
-      return true;
-    default:
-      break;
-  }
-  switch (c) {
-    case U'\'': case U'.': case U':': case U'\u00B7': case U'\u0387': case U'\u2018':
-    case U'\u2019': case U'\u2024': case U'\u2027': case U'\uFE13': case U'\uFE52':
-    case U'\uFE55': case U'\uFF07': case U'\uFF0E': case U'\uFF1A':
-      return true;
-    default:
-      return false;
-  }
-}
+// Unicode Case_Ignorable (marks, format characters, modifier letters and symbols, and the
+// word-internal punctuation ' . : · and their relatives).
+bool is_case_ignorable(char32_t c) { return in_ranges(kCaseIgnorable, c); }
 
-// Python lowers a capital sigma to the final form when it ends a cased word (Final_Sigma).
+// Unicode Cased, for a code point that is not case-ignorable: the letters with case plus
+// Other_Lowercase/Other_Uppercase symbols such as ⓐ (U+24D0), Ⅰ (U+2160), ª and º.
+bool is_cased(char32_t c) { return in_ranges(kCased, c); }
+
+// Python lowers a capital sigma to the final form when it ends a cased word (Final_Sigma): a cased
+// letter before it and none after it, skipping case-ignorable code points both ways
+// (CPython's handle_capital_sigma).
 char32_t lower_sigma(const std::u32string& s, size_t i) {
   size_t j = i;
   while (j > 0 && is_case_ignorable(s[j - 1])) --j;
@@ -96,37 +100,21 @@ void append_lower(std::string& out, const std::u32string& s, size_t i) {
   }
 }
 
-// Full titlecase: the unconditional multi-character titlecase mappings of SpecialCasing.txt for
-// Latin and Armenian letters and ligatures; everything else uses the simple titlecase mapping.
+// Full titlecase (_PyUnicode_ToTitleFull): the multi-character mappings of SpecialCasing.txt
+// (ligatures such as ﬁ → "Fi", ß → "Ss", Greek letters with ypogegrammeni or diaeresis and tonos);
+// everything else has the simple titlecase mapping (ǆ → ǅ, ǳ → ǲ).
 std::string title_full(char32_t c) {
-  switch (c) {
-    case U'\u00DF': return "Ss";
-    case U'\u0149': return "\u02BCN";
-    case U'\u01F0': return "J\u030C";
-    case U'\u0587': return "\u0535\u0582";
-    case U'\u1E96': return "H\u0331";
-    case U'\u1E97': return "T\u0308";
-    case U'\u1E98': return "W\u030A";
-    case U'\u1E99': return "Y\u030A";
-    case U'\u1E9A': return "A\u02BE";
-    case U'\uFB00': return "Ff";
-    case U'\uFB01': return "Fi";
-    case U'\uFB02': return "Fl";
-    case U'\uFB03': return "Ffi";
-    case U'\uFB04': return "Ffl";
-    case U'\uFB05': return "St";
-    case U'\uFB06': return "St";
-    case U'\uFB13': return "\u0544\u0576";
-    case U'\uFB14': return "\u0544\u0565";
-    case U'\uFB15': return "\u0544\u056B";
-    case U'\uFB16': return "\u054E\u0576";
-    case U'\uFB17': return "\u0544\u056D";
-    default: {
-      std::string out;
-      append(out, char32_t(utf8proc_totitle(utf8proc_int32_t(c))));
-      return out;
+  const TitleMapping* it = std::lower_bound(std::begin(kMultiTitle), std::end(kMultiTitle), c,
+                                            [](const TitleMapping& m, char32_t v) { return m.from < v; });
+  std::string out;
+  if (it != std::end(kMultiTitle) && it->from == c) {
+    for (char32_t t : it->to) {
+      if (t != 0) append(out, t);
     }
+  } else {
+    append(out, char32_t(utf8proc_totitle(utf8proc_int32_t(c))));
   }
+  return out;
 }
 
 // str.isprintable() for one code point: everything except categories C* and Z* other than space.
@@ -147,12 +135,22 @@ bool is_printable(char32_t c) {
   }
 }
 
-// Two code points match under re.IGNORECASE when they share a lowercase or an uppercase form
-// (covers pairs such as 'k'/KELVIN SIGN and 's'/LONG S that differ in only one direction).
-bool same_ignoring_case(char32_t a, char32_t b) {
-  if (a == b) return true;
-  auto ia = utf8proc_int32_t(a), ib = utf8proc_int32_t(b);
-  return utf8proc_tolower(ia) == utf8proc_tolower(ib) || utf8proc_toupper(ia) == utf8proc_toupper(ib);
+// Whether haystack code point `h` matches needle code point `n` of a literal pattern under
+// re.IGNORECASE (CPython's sre_compile for a Unicode str pattern): a needle without case matches
+// only itself; otherwise h matches when its simple lowercase is the needle's, or one of re's extra
+// equivalents of it (so 'i', 'I', 'İ' and 'ı' all match one another, as do 's', 'S' and 'ſ').
+bool same_ignoring_case(char32_t h, char32_t n) {
+  if (h == n) return true;
+  const auto ni = utf8proc_int32_t(n);
+  const bool needle_cased = utf8proc_tolower(ni) != ni || utf8proc_toupper(ni) != ni;
+  if (!needle_cased) return false;
+  const auto lo = char32_t(utf8proc_tolower(ni));
+  const auto lh = char32_t(utf8proc_tolower(utf8proc_int32_t(h)));
+  if (lh == lo) return true;
+  const ExtraCase* it = std::lower_bound(std::begin(kExtraCases), std::end(kExtraCases), lo,
+                                         [](const ExtraCase& e, char32_t v) { return e.lower < v; });
+  if (it == std::end(kExtraCases) || it->lower != lo) return false;
+  return (it->others[0] != 0 && it->others[0] == lh) || (it->others[1] != 0 && it->others[1] == lh);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_nesting.h"
 #include "base/atomic_file.h"
 #include "base/error.h"
 #include "eval/py_string.h"
@@ -53,12 +54,15 @@ SquadData load_squad(const std::filesystem::path& file) {
   HALO_CHECK(std::filesystem::exists(file),
              "{}: cannot open the SQuAD v2 dev file (see docs/data.md for how to get it)", file.string());
   std::string text = read_file(file);
+  check_json_nesting(text, file.string());
   nlohmann::json root;
   try {
     root = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     size_t line = 1 + size_t(std::count(text.begin(), text.begin() + std::ptrdiff_t(std::min(e.byte, text.size())), '\n'));
     fail("{}:{}: invalid JSON: {}", file.string(), line, e.what());
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number like 1e400
+    fail("{}: invalid JSON: {}", file.string(), e.what());
   } catch (const std::bad_alloc&) {
     fail("{}: out of memory while parsing it ({} bytes)", file.string(), text.size());
   }

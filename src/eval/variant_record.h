@@ -31,8 +31,18 @@ struct VariantRecord {
 
 std::string variant_record_text(const VariantRecord& record);
 
+// The record in `text`, or nullopt when it is not one (unparseable, another format, a field missing
+// or of the wrong type, a file name that is not a plain name).
+std::optional<VariantRecord> parse_variant_record(std::string_view text);
+
 // The record in `dir`, or nullopt when there is none or it is not one (unparseable, another format).
 std::optional<VariantRecord> read_variant_record(const std::filesystem::path& dir);
+
+// For readers that must not take a damaged record for none (`halo rank`): nullopt when `dir` has no
+// results.json or one of another format (e.g. `halo eval --results-json`, written by hand into a
+// folder); a results.json that is not JSON, or claims this format and cannot be read, throws
+// halo::Error naming the file.
+std::optional<VariantRecord> read_variant_record_or_fail(const std::filesystem::path& dir);
 
 // 16 hex digits identifying a file's content.
 std::string file_digest(const std::filesystem::path& path);

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/json_nesting.h"
 #include "base/atomic_file.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -62,8 +63,10 @@ bool is_student_field(const std::string& key) {
 ModelConfig apply_student_config(const ModelConfig& orig, const fs::path& student_path,
                                  const fs::path& orig_path) {
   nlohmann::json student;
+  const std::string student_text = read_file(student_path);
+  check_json_nesting(student_text, student_path.string());
   try {
-    student = nlohmann::json::parse(read_file(student_path));
+    student = nlohmann::json::parse(student_text);
   } catch (const nlohmann::json::exception& e) {
     fail("{}: not valid JSON: {}", student_path.string(), e.what());
   } catch (const std::bad_alloc&) {

@@ -5,6 +5,7 @@
 #include <limits>
 #include <new>
 
+#include "base/json_nesting.h"
 #include "base/atomic_file.h"
 #include "base/error.h"
 
@@ -196,6 +197,12 @@ ModelConfig parse_model_config(const nlohmann::json& object, const std::string& 
   cfg.hidden_size = f.required_positive("hidden_size");
   cfg.intermediate_size = f.required_positive("intermediate_size");
   cfg.num_layers = f.required_positive("num_hidden_layers");
+  // Per-layer tables are sized by it before any weight is seen: 2^31-1 layers (found by the fuzz
+  // driver) allocated gigabytes. The deepest released Transformers have a few hundred layers.
+  constexpr int kMaxLayers = 4096;
+  if (cfg.num_layers > kMaxLayers) {
+    fail("{}: num_hidden_layers {} is more than {}; no such model exists", source, cfg.num_layers, kMaxLayers);
+  }
   cfg.num_heads = f.required_positive("num_attention_heads");
   cfg.num_kv_heads = f.opt_positive("num_key_value_heads").value_or(cfg.num_heads);
   if (cfg.num_heads % cfg.num_kv_heads != 0) {
@@ -281,8 +288,10 @@ ModelConfig parse_model_config(const nlohmann::json& object, const std::string& 
 
 ModelConfig load_model_config(const std::filesystem::path& config_json) {
   json object;
+  const std::string text = read_file(config_json);
+  check_json_nesting(text, config_json.string());
   try {
-    object = json::parse(read_file(config_json));
+    object = json::parse(text);
   } catch (const json::exception& e) {
     fail("{}: not valid JSON: {}", config_json.string(), e.what());
   } catch (const std::bad_alloc&) {

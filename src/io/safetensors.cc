@@ -14,6 +14,7 @@
 #include "base/atomic_file.h"
 #include "base/bf16.h"
 #include "base/error.h"
+#include "base/json_nesting.h"
 
 namespace halo::io {
 
@@ -173,6 +174,8 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path)
   std::span<const uint8_t> header_bytes = all.subspan(8, header_len);
   std::span<const uint8_t> data = all.subspan(8 + header_len);
 
+  check_json_nesting(std::string_view(reinterpret_cast<const char*>(header_bytes.data()), header_bytes.size()),
+                     file + ": header");
   json header;
   std::string duplicate;
   try {
@@ -308,6 +311,7 @@ TensorStore TensorStore::open_directory(const std::filesystem::path& dir) {
   std::string duplicate;
   try {
     const std::string text = read_file(index_path);
+    check_json_nesting(text, index_name);
     index = parse_without_duplicate_keys(text.begin(), text.end(), duplicate);
   } catch (const json::exception& e) {
     fail("{}: not valid JSON: {}", index_name, e.what());

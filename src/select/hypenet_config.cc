@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_nesting.h"
 #include "base/atomic_file.h"
 #include "base/error.h"
 
@@ -14,7 +15,9 @@ std::string hypenet_config_text(const std::optional<std::filesystem::path>& base
   if (base) {
     const std::string where = base->string();
     try {
-      config = nlohmann::ordered_json::parse(read_file(*base));
+      const std::string text = read_file(*base);
+      check_json_nesting(text, where);
+      config = nlohmann::ordered_json::parse(text);
     } catch (const nlohmann::json::exception& e) {
       fail("{}: not valid JSON: {}", where, e.what());
     }

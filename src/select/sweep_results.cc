@@ -5,14 +5,17 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 #include <system_error>
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_nesting.h"
 #include "base/atomic_file.h"
 #include "base/error.h"
 #include "eval/sweep_layout.h"
+#include "eval/variant_record.h"
 
 namespace halo::select {
 namespace fs = std::filesystem;
@@ -84,6 +87,46 @@ SuiteResults read_log(const VariantDir& v, Suite which, const std::string& why_n
   return suite;
 }
 
+// A sweep written by `halo sweep` carries a record (results.json) per variant: the fingerprint of
+// the run's inputs and a digest of every file it wrote. Ranking variants of different runs, or logs
+// changed since, would compare numbers that do not belong together, so every variant must have a
+// record, all of one fingerprint, whose digests match the logs read. A root without any record
+// (published logs, tables only) is taken as it is.
+void check_one_run(const std::vector<VariantDir>& variants, const std::vector<Suite>& suites) {
+  std::vector<std::optional<eval::VariantRecord>> records;
+  for (const VariantDir& v : variants) records.push_back(eval::read_variant_record_or_fail(v.dir));
+  auto first = std::find_if(records.begin(), records.end(), [](const auto& r) { return r.has_value(); });
+  if (first == records.end()) return;
+  const VariantDir& reference = variants[static_cast<std::size_t>(first - records.begin())];
+  for (std::size_t i = 0; i < variants.size(); ++i) {
+    const VariantDir& v = variants[i];
+    const std::string record_path = (v.dir / eval::kVariantRecordFile).string();
+    if (!records[i]) {
+      fail("{}: {}: missing, while {} has one (an unfinished variant, or logs from another run); run the "
+           "sweep again",
+           record_path, v.label, reference.label);
+    }
+    const eval::VariantRecord& record = *records[i];
+    if (record.variant != v.label) {
+      fail("{}: {}: the record is of variant '{}' (a folder copied from elsewhere?)", record_path, v.label,
+           record.variant);
+    }
+    if (record.fingerprint != (*first)->fingerprint) {
+      fail("{}: {}: from another run than {} (input fingerprint {}, not {}): the sweep mixes results of "
+           "different inputs; run it again with one set of inputs",
+           record_path, v.label, reference.label, record.fingerprint, (*first)->fingerprint);
+    }
+    for (Suite s : suites) {
+      if (!record.files.contains(std::string(suite_log_name(s)))) {
+        fail("{}: {}: not written by the run its {} records (another run's log); run the sweep again",
+             (v.dir / suite_log_name(s)).string(), v.label, eval::kVariantRecordFile);
+      }
+    }
+    const std::string problem = eval::check_variant_files(v.dir, record);
+    if (!problem.empty()) fail("{}: {}: {}; run the sweep again", v.dir.string(), v.label, problem);
+  }
+}
+
 // Why a missing commonsense result is an error: the mode needs it, or (a mode that does not) other
 // variants have one, and a suite is used for every variant or for none.
 std::string why_commonsense(Mode mode) {
@@ -123,6 +166,7 @@ nlohmann::ordered_json parse_rejecting_duplicates(const std::string& text, const
   auto where = [&] {
     return key_path.empty() ? std::string("(top level)") : fmt::format("{}", fmt::join(key_path, "."));
   };
+  check_json_nesting(text, path);
   try {
     return nlohmann::ordered_json::parse(text, callback);
   } catch (const nlohmann::json::parse_error& e) {
@@ -266,6 +310,9 @@ SweepResults load_sweep_logs(const fs::path& root, const std::string& model, Mod
         std::error_code e;
         return fs::exists(v.dir / suite_log_name(Suite::commonsense), e);
       });
+  std::vector<Suite> read_suites{Suite::retrieval};
+  if (results.has_commonsense) read_suites.push_back(Suite::commonsense);
+  check_one_run(variants, read_suites);
   for (std::size_t i = 0; i < variants.size(); ++i) {
     VariantResults loaded{variants[i].label, {}, {}, variants[i].dir};
     if (results.has_commonsense) {

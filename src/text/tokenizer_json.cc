@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "base/json_nesting.h"
 #include "base/atomic_file.h"
 #include "base/error.h"
 
@@ -17,6 +18,7 @@ using nlohmann::json;
 // Reads and parses one JSON file; every failure is a one-line error naming it.
 json parse_file(const fs::path& path) {
   const std::string text = read_file(path);
+  check_json_nesting(text, path.string());
   try {
     return json::parse(text);
   } catch (const json::exception& e) {

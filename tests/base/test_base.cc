@@ -12,6 +12,7 @@
 #include "base/atomic_file.h"
 #include "base/bf16.h"
 #include "base/error.h"
+#include "base/json_nesting.h"
 #include "base/mapped_file.h"
 #include "base/progress.h"
 #include "base/sha256.h"
@@ -297,6 +298,39 @@ TEST(AtomicFile, ReadingADirectorySaysSo) {
   EXPECT_EQ(error_of([&] { read_file(dir / "config.json"); }),
             (dir / "config.json").string() + ": is a directory, not a file");
   std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace halo
+
+// Found by the fuzz driver (tests/fuzz): messages quoting input values (a hidden_act, a task name)
+// spanned several lines, and deeply nested JSON overflowed the stack in nlohmann's recursive copy.
+namespace halo {
+namespace {
+
+TEST(Error, MessageIsOneLineWhateverItQuotes) {
+  try {
+    fail("{}: hidden_act '{}' is not supported", "config.json", "a\nb\r\x01\x7f\tc");
+    FAIL() << "no throw";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "config.json: hidden_act 'a\\nb\\r\\x01\\x7f\tc' is not supported");
+  }
+  EXPECT_EQ(std::string(Error("caf\xc3\xa9 ok").what()), "caf\xc3\xa9 ok");  // UTF-8 is left alone
+}
+
+TEST(JsonNesting, CountsBracketsOutsideStrings) {
+  EXPECT_FALSE(json_nesting_overflow(R"({"a": [[1], {"b": "[[[[["}]})", 3));
+  EXPECT_EQ(json_nesting_overflow(R"({"a": [[1]]})", 2), 7u);
+  EXPECT_FALSE(json_nesting_overflow(R"(["\"[[[", "\\", [1]])", 2));
+  EXPECT_FALSE(json_nesting_overflow(std::string(512, '[')));
+  EXPECT_EQ(json_nesting_overflow(std::string(513, '[')), 512u);
+  EXPECT_FALSE(json_nesting_overflow("]]]]{}"));  // unbalanced closers are the parser's business
+  try {
+    check_json_nesting(std::string(100000, '{'), "f.json");
+    FAIL() << "no throw";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "f.json: JSON nested deeper than 512 levels (byte 512)");
+  }
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 //   for s in ["éCOLE NORMALE", "ßtraße", ...]: print(repr(s.capitalize()), repr(s.lower()))
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+
 #include "eval/py_string.h"
 
 namespace halo::eval::py {
@@ -72,6 +75,87 @@ TEST(PyString, ContainsIgnoreCaseLikeReIgnorecase) {
   EXPECT_TRUE(contains_ignore_case("\u212a", "k"));
   EXPECT_TRUE(contains_ignore_case("anything", ""));
   EXPECT_FALSE(contains_ignore_case("", "a"));
+}
+
+// The cases lm-eval's tasks reach: lower() (ruler_qa_squad's scoring), capitalize() (hellaswag's
+// preprocessing) and re.IGNORECASE literal search (fda/swde `contains`). Expected strings printed by
+// CPython 3.11.7 (Unicode 14.0):
+//   print(s.lower()), print(s.capitalize()), print(bool(re.search(re.escape(n), h, re.IGNORECASE)))
+// for the inputs below, written as escaped UTF-8.
+TEST(PyString, LowerFinalSigmaAndSpecialCasingLikeCPython) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"\xc4\xb0stanbul", "i\xcc\x87stanbul"},
+      {"\xce\xa3\xce\x91\xce\xa3", "\xcf\x83\xce\xb1\xcf\x82"},
+      {"\xce\x8c\xce\xa3\xce\x9f\xce\xa3 \xce\xa3\xce\x9f\xce\xa6\xce\x8c\xce\xa3", "\xcf\x8c\xcf\x83\xce\xbf\xcf\x82 \xcf\x83\xce\xbf\xcf\x86\xcf\x8c\xcf\x82"},
+      {"\xe2\x93\x90\xce\xa3", "\xe2\x93\x90\xcf\x82"},
+      {"\xe2\x93\x90\xce\xa3\xe2\x93\x91", "\xe2\x93\x90\xcf\x83\xe2\x93\x91"},
+      {"\xe2\x85\xa0\xce\xa3", "\xe2\x85\xb0\xcf\x82"},
+      {"\xce\x91\xce\xa3.", "\xce\xb1\xcf\x82."},
+      {"\xce\x91\xce\xa3'\xce\x92", "\xce\xb1\xcf\x83'\xce\xb2"},
+      {"\xce\xa3", "\xcf\x83"},
+      {"\xce\x91\xce\xa3\xcc\x81", "\xce\xb1\xcf\x82\xcc\x81"},
+      {"\xce\x91\xce\xa3\xcc\x81\xce\x92", "\xce\xb1\xcf\x83\xcc\x81\xce\xb2"},
+      {"\xc2\xaa\xce\xa3", "\xc2\xaa\xcf\x82"},
+      {"A\xce\xa3" "1", "a\xcf\x82" "1"},
+      {"\xce\x91\xce\xa3\xcd\x85", "\xce\xb1\xcf\x82\xcd\x85"},
+  };
+  for (const auto& [in, expected] : cases) EXPECT_EQ(lower(in), expected) << in;
+}
+
+TEST(PyString, CapitalizeTitlecaseLikeCPython) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"\xc7\x86" "emal", "\xc7\x85" "emal"},
+      {"\xc7\xb3", "\xc7\xb2"},
+      {"\xef\xac\x81rst \xef\xac\x81re", "First \xef\xac\x81re"},
+      {"\xe1\xbe\xb3\xce\xa3", "\xe1\xbe\xbc\xcf\x82"},
+      {"\xe1\xbe\xb2 \xce\xa3\xce\x91\xce\xa3", "\xe1\xbe\xba\xcd\x85 \xcf\x83\xce\xb1\xcf\x82"},
+      {"\xce\x90\xce\x9f\xce\xa3", "\xce\x99\xcc\x88\xcc\x81\xce\xbf\xcf\x82"},
+      {"\xc5\x89", "\xca\xbcN"},
+      {"\xc3\x9fTRASSE", "Sstrasse"},
+      {"\xc4\xb1STANBUL", "Istanbul"},
+      {"\xc4\xb0STANBUL", "\xc4\xb0stanbul"},
+      {"\xce\xa3\xe2\x93\x90\xce\xa3", "\xce\xa3\xe2\x93\x90\xcf\x82"},
+      {"\xc7\x89UBLJANA", "\xc7\x88ubljana"},
+  };
+  for (const auto& [in, expected] : cases) EXPECT_EQ(capitalize(in), expected) << in;
+}
+
+TEST(PyString, IgnoreCaseEquivalencesLikeCPythonRe) {
+  struct Case {
+    std::string haystack, needle;
+    bool found;
+  };
+  const Case cases[] = {
+      {"\xc4\xb0", "i", true},
+      {"\xc4\xb0", "I", true},
+      {"\xc4\xb0", "\xc4\xb1", true},
+      {"\xc4\xb1", "i", true},
+      {"\xc4\xb1", "I", true},
+      {"\xc4\xb1", "\xc4\xb0", true},
+      {"i", "\xc4\xb0", true},
+      {"i", "\xc4\xb1", true},
+      {"I", "\xc4\xb1", true},
+      {"I", "\xc4\xb0", true},
+      {"\xc5\xbf", "s", true},
+      {"s", "\xc5\xbf", true},
+      {"S", "\xc5\xbf", true},
+      {"K", "k", true},
+      {"k", "K", true},
+      {"\xcf\x82", "\xcf\x83", true},
+      {"\xce\xa3", "\xcf\x82", true},
+      {"\xcf\x90", "\xce\xb2", true},
+      {"\xc3\x9f", "SS", false},
+      {"\xe1\xba\x9e", "\xc3\x9f", true},
+      {"\xc2\xb5", "\xce\xbc", true},
+      {"\xc7\x85", "\xc7\x86", true},
+      {"\xc7\x85", "\xc7\x84", true},
+      {"\xce\xa9", "\xcf\x89", true},
+      {"\xe2\x93\x90", "\xe2\x92\xb6", true},
+      {"\xe2\x85\xb0", "\xe2\x85\xa0", true},
+      {"\xea\x99\x8b", "\xe1\xb2\x88", true},
+      {"\xe1\xb2\x88", "\xea\x99\x8a", true},
+  };
+  for (const Case& c : cases) EXPECT_EQ(contains_ignore_case(c.haystack, c.needle), c.found) << c.haystack << " / " << c.needle;
 }
 
 TEST(PyString, ReplaceAllIsOnePassLeftToRight) {

@@ -355,6 +355,23 @@ TEST(ModelConfig, UnsupportedQwen3FeaturesAreErrors) {
   EXPECT_TRUE(rejects(j, {"hidden_act", "'gelu'"}));
 }
 
+// Found by the fuzz driver (tests/fuzz): a value quoted in a message broke it over two lines, and a
+// config nested 100,000 levels deep overflowed the stack (nlohmann copies recursively) instead of
+// being an error.
+TEST(ModelConfig, FuzzFindings) {
+  json j = published_qwen3();
+  j["hidden_act"] = "\n";
+  EXPECT_TRUE(rejects(j, {"hidden_act", "'\\n'"}));
+  j = published_qwen3();
+  j["num_hidden_layers"] = 2147483647;  // sized per-layer tables: gigabytes, a minute
+  EXPECT_TRUE(rejects(j, {"num_hidden_layers 2147483647 is more than 4096"}));
+  TempDir dir;
+  std::string deep = published_qwen3().dump();
+  deep.insert(deep.size() - 1, ", \"x\": " + std::string(100000, '[') + std::string(100000, ']'));
+  write_text(dir / "config.json", deep);
+  EXPECT_TRUE(fails_with([&] { load_model_config(dir / "config.json"); }, {"config.json", "nested deeper than 512"}));
+}
+
 TEST(ModelConfig, ToJsonRoundTripsAndMarksHybrids) {
   ModelConfig c = parse(transformers5_qwen3());
   c.mixer_types[3] = MixerKind::lightning;

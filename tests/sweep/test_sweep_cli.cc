@@ -67,6 +67,9 @@ class SweepCli : public ::testing::Test {
     std::vector<std::string> args{"sweep", "--model", (dir / "model").string(), "--rnn", (dir / "run").string(),
                                   "--model-name", "tiny-lightning", "--data", data.string(), "--limit", "4",
                                   "--out", root.string()};
+    if (std::find(extra.begin(), extra.end(), "--limit") != extra.end()) {  // the flag is given once
+      args.erase(std::find(args.begin(), args.end(), "--limit"), std::find(args.begin(), args.end(), "--out"));
+    }
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
   }
@@ -117,7 +120,69 @@ TEST_F(SweepCli, WritesReferenceLayoutThatRankReads) {
   ASSERT_EQ(changed.exit_code, 0) << changed.err;
   EXPECT_EQ(count(changed.err, "already complete"), 1u) << changed.err;  // original only
   CommandResult other = halo(sweep_args({"--limit", "1", "--layers", "0"}));
+  ASSERT_EQ(other.exit_code, 0) << other.err;
   EXPECT_EQ(count(other.err, "already complete"), 0u) << other.err;
+}
+
+// `halo rank` on a sweep root checks every variant's results.json: one run (one input fingerprint),
+// every log read as that run wrote it. Each kind of tampering is refused with one line naming the
+// variant and the file; undoing it makes the root rank again.
+TEST_F(SweepCli, RankRefusesVariantsOfDifferentRunsOrChangedFiles) {
+  ASSERT_EQ(halo(sweep_args()).exit_code, 0);
+  auto rank = [&] {
+    return halo({"rank", "--root", root.string(), "--model", "tiny-lightning", "--select", "1", "--out",
+                 (dir / "rank").string()});
+  };
+  auto expect_refused = [&](const std::string& file, const std::string& label, const std::string& why) {
+    CommandResult r = rank();
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(count(r.err, "\n"), 1u) << r.err;
+    EXPECT_NE(r.err.find(label.empty() ? file + ": " : file + ": " + label + ": "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(why), std::string::npos) << r.err;
+  };
+  ASSERT_EQ(rank().exit_code, 0);
+  const std::filesystem::path layer1 = root / "tiny-lightning/layer1";
+
+  // A log edited after the run.
+  const std::string log = read_file(layer1 / "retrieval_eval.log");
+  std::string edited = log;
+  edited.insert(edited.find("|fda"), " ");
+  write_file_atomic(layer1 / "retrieval_eval.log", edited);
+  expect_refused(layer1.string(), "layer 1", "retrieval_eval.log is not the file its results.json recorded");
+  write_file_atomic(layer1 / "retrieval_eval.log", log);
+  ASSERT_EQ(rank().exit_code, 0);
+
+  // A variant without its record while the others have one.
+  const std::string record = read_file(layer1 / "results.json");
+  std::filesystem::remove(layer1 / "results.json");
+  expect_refused((layer1 / "results.json").string(), "layer 1", "missing, while original has one");
+  write_file_atomic(layer1 / "results.json", record);
+
+  // A record naming a log the run did not write (a log of another run dropped in).
+  std::string no_log = record;
+  no_log.replace(no_log.find("\"retrieval_eval.log\""), 20, "\"retrieval_eval.old\"");
+  write_file_atomic(layer1 / "results.json", no_log);
+  expect_refused((layer1 / "retrieval_eval.log").string(), "layer 1", "not written by the run");
+  write_file_atomic(layer1 / "results.json", record);
+
+  // A results.json that is not JSON.
+  write_file_atomic(layer1 / "results.json", "{");
+  expect_refused((layer1 / "results.json").string(), "", "not valid JSON");
+  write_file_atomic(layer1 / "results.json", record);
+  ASSERT_EQ(rank().exit_code, 0);
+
+  // Layer 0 evaluated again with other inputs (another --limit; the original runs again with it):
+  // each variant is complete on its own, but layers 1 and 2 come from another run than the rest.
+  CommandResult other = halo(sweep_args({"--limit", "2", "--layers", "0"}));
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  expect_refused(layer1.string() + "/results.json", "layer 1", "from another run than original");
+
+  // Published logs (tables only, no results.json anywhere) are taken as they are.
+  for (const auto& d : variant_dirs()) {
+    std::filesystem::remove(d / "results.json");
+    std::filesystem::remove(d / "outcomes.jsonl");
+  }
+  EXPECT_EQ(rank().exit_code, 0);
 }
 
 // kill -9 at several moments: a restart takes back every batch the journals hold (so at most the

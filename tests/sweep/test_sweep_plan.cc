@@ -90,5 +90,24 @@ TEST(VariantComplete, NeedsRecordWithSameFingerprintAndUnchangedFiles) {
   std::filesystem::remove_all(dir);
 }
 
+// Found by the fuzz driver: a "format" or "version" of another JSON type threw nlohmann's
+// type_error out of the reader (an "internal error" from `halo sweep`); a file name leading out of
+// the variant folder was taken.
+TEST(VariantRecord, ForeignShapesAreNotRecords) {
+  EXPECT_FALSE(eval::parse_variant_record(R"({"format": 5, "version": "2"})"));
+  EXPECT_FALSE(eval::parse_variant_record(R"({"format": "halo-sweep-variant", "version": "2"})"));
+  EXPECT_FALSE(eval::parse_variant_record(R"([1, 2])"));
+  const std::string good =
+      R"({"format": "halo-sweep-variant", "version": 2, "variant": "original", "converted_layers": [],)"
+      R"( "fingerprint": "f", "files": {"FILE": "0"}, "suites": {}, "seconds": 1})";
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string text = good;
+    return text.replace(text.find(from), from.size(), to);
+  };
+  EXPECT_TRUE(eval::parse_variant_record(with("FILE", "retrieval_eval.log")));
+  EXPECT_FALSE(eval::parse_variant_record(with("FILE", "../../etc/passwd")));
+  EXPECT_FALSE(eval::parse_variant_record(with("\"seconds\": 1", "\"seconds\": \"1\"")));
+}
+
 }  // namespace
 }  // namespace halo::sweep

@@ -30,6 +30,10 @@ struct Session {
     scratch = dir;
     if (target->prepare) target->prepare(scratch);
   }
+  ~Session() {
+    std::error_code ec;
+    std::filesystem::remove_all(scratch, ec);
+  }
 };
 
 }  // namespace

@@ -119,7 +119,13 @@ TEST_F(SweepCli, WritesReferenceLayoutThatRankReads) {
   CommandResult changed = halo(sweep_args({"--layers", "0"}));
   ASSERT_EQ(changed.exit_code, 0) << changed.err;
   EXPECT_EQ(count(changed.err, "already complete"), 1u) << changed.err;  // original only
-  CommandResult other = halo(sweep_args({"--limit", "1", "--layers", "0"}));
+  // Other inputs are refused before anything runs (the finished run is not thrown away) ...
+  CommandResult refused = halo(sweep_args({"--limit", "1", "--layers", "0"}));
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_EQ(count(refused.err, "halo: error: "), 1u) << refused.err;
+  EXPECT_NE(refused.err.find("results.json: holds a run with other inputs"), std::string::npos) << refused.err;
+  // ... and with --overwrite every variant runs again.
+  CommandResult other = halo(sweep_args({"--limit", "1", "--layers", "0", "--overwrite"}));
   ASSERT_EQ(other.exit_code, 0) << other.err;
   EXPECT_EQ(count(other.err, "already complete"), 0u) << other.err;
 }
@@ -173,7 +179,7 @@ TEST_F(SweepCli, RankRefusesVariantsOfDifferentRunsOrChangedFiles) {
 
   // Layer 0 evaluated again with other inputs (another --limit; the original runs again with it):
   // each variant is complete on its own, but layers 1 and 2 come from another run than the rest.
-  CommandResult other = halo(sweep_args({"--limit", "2", "--layers", "0"}));
+  CommandResult other = halo(sweep_args({"--limit", "2", "--layers", "0", "--overwrite"}));
   ASSERT_EQ(other.exit_code, 0) << other.err;
   expect_refused(layer1.string() + "/results.json", "layer 1", "from another run than original");
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <set>
 
+#include "select/html_escape.h"
 #include "select/hypenet_config.h"
 #include "select/report_agreement.h"
 #include "select/report_stability.h"
@@ -19,19 +20,6 @@ constexpr const char* kKeptColor = "#d9480f";
 constexpr const char* kCommonsenseColor = "#5c940d";
 constexpr const char* kRetrievalColor = "#1971c2";
 
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 // Round tick values covering [lo, hi]: a step of 1, 2 or 5 times a power of ten giving about
 // five intervals, and the axis range widened to whole steps.
@@ -91,7 +79,7 @@ struct Frame {
         "layer</text>\n"
         "<text transform=\"translate(16 {:.1f}) rotate(-90)\" text-anchor=\"middle\" "
         "font-size=\"13\" fill=\"#333\">{}</text>\n",
-        (left + width - right) / 2, height - 8, (top + height - bottom) / 2, escape(y_title));
+        (left + width - right) / 2, height - 8, (top + height - bottom) / 2, html_escape(y_title));
     return s;
   }
 };
@@ -113,7 +101,7 @@ std::string importance_chart(const Ranking& r) {
   s += fmt::format(
       "<text x=\"{:.1f}\" y=\"26\" text-anchor=\"middle\" font-size=\"16\" font-weight=\"bold\" "
       "fill=\"#222\">{} ({})</text>\n",
-      f.width / 2, escape(r.model), escape(score_label(r)));
+      f.width / 2, html_escape(r.model), html_escape(score_label(r)));
   s += f.grid("importance");
   std::string points;
   for (int l = 0; l < n; ++l) {
@@ -219,7 +207,7 @@ std::string report_html(const Ranking& r) {
 
   std::string h;
   h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
-  h += fmt::format("<title>halo rank: {}</title>\n", escape(r.model));
+  h += fmt::format("<title>halo rank: {}</title>\n", html_escape(r.model));
   h += R"(<style>
 body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; color: #222; margin: 24px auto;
        max-width: 1000px; padding: 0 16px; }
@@ -240,13 +228,13 @@ td.loss { color: #c92a2a; } td.gain { color: #2b8a3e; }
 </head>
 <body>
 )";
-  h += fmt::format("<h1>Attention-layer selection: {}</h1>\n", escape(r.model));
+  h += fmt::format("<h1>Attention-layer selection: {}</h1>\n", html_escape(r.model));
   const bool cs = r.averages.has_commonsense;
   if (r.has_sweep) {
     h += fmt::format(
         "<p class=\"meta\">Mode {} &middot; {} layers &middot; source {}<br>Commonsense baseline "
         "(original model) {} &middot; retrieval baseline {:.6f}</p>\n",
-        escape(score_label(r)), n, escape(r.source),
+        html_escape(score_label(r)), n, html_escape(r.source),
         cs ? fmt::format("{:.6f}", r.averages.cs_original) : std::string("none (no commonsense results)"),
         r.averages.rt_original);
   } else {
@@ -258,13 +246,13 @@ td.loss { color: #c92a2a; } td.gain { color: #2b8a3e; }
         "<p class=\"warn\">The original's baseline from {} averages all {} rows of that log (as "
         "layer_analysis.py does), {} more than each layer's {}: {}. Drops against the original "
         "compare different rows.</p>\n",
-        escape(rows->original_source), rows->original.size(), rows->original_extra.size(),
-        rows->layers.size(), escape(fmt::format("{}", fmt::join(rows->original_extra, ", "))));
+        html_escape(rows->original_source), rows->original.size(), rows->original_extra.size(),
+        rows->layers.size(), html_escape(fmt::format("{}", fmt::join(rows->original_extra, ", "))));
   }
   h += fmt::format(
       "<p class=\"selection\" id=\"selection\" data-attention-layers=\"{}\">Attention layers "
       "(k = {}, {}): <b>{}</b></p>\n",
-      layers_attr, r.selection.k, escape(r.selection.rule), layers_text);
+      layers_attr, r.selection.k, html_escape(r.selection.rule), layers_text);
   if (!r.selection.boundary_tie.empty()) {
     h += fmt::format(
         "<p class=\"warn\">Layers {} tie at the selection boundary; the tie rule (equal scores in "

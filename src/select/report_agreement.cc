@@ -7,6 +7,7 @@
 #include <cmath>
 #include <set>
 
+#include "select/html_escape.h"
 #include "select/hypenet_config.h"
 
 namespace halo::select {
@@ -15,19 +16,6 @@ namespace {
 constexpr const char* kPointColor = "#3b6ea8";
 constexpr const char* kKeptColor = "#d9480f";
 
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 std::string rho_text(double rho) { return std::isfinite(rho) ? fmt::format("{:+.3f}", rho) : "n/a"; }
 
@@ -49,7 +37,7 @@ std::string scatter_svg(const ProxyAgreement& p, const Agreement& a) {
       "<rect width=\"{0}\" height=\"{1}\" fill=\"#ffffff\" stroke=\"#e3e3e3\"/>\n"
       "<text x=\"{3:.1f}\" y=\"18\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\" fill=\"#222\">"
       "{2} (&#961; {4})</text>\n",
-      w, h, escape(p.proxy), w / 2, rho_text(p.spearman));
+      w, h, html_escape(p.proxy), w / 2, rho_text(p.spearman));
   s += fmt::format(
       "<line x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\" stroke=\"#999\"/>"
       "<line x1=\"{0}\" y1=\"{3}\" x2=\"{0}\" y2=\"{1}\" stroke=\"#999\"/>\n"
@@ -57,8 +45,8 @@ std::string scatter_svg(const ProxyAgreement& p, const Agreement& a) {
       "({7:.3g} &#8211; {8:.3g})</text>\n"
       "<text transform=\"translate(14 {9:.1f}) rotate(-90)\" text-anchor=\"middle\" font-size=\"11\" "
       "fill=\"#333\">{10} ({11:.3g} &#8211; {12:.3g})</text>\n",
-      left, h - bottom, w - right, top, (left + w - right) / 2, h - 12, escape(p.proxy), *xlo, *xhi,
-      (top + h - bottom) / 2, escape(a.reference), *ylo, *yhi);
+      left, h - bottom, w - right, top, (left + w - right) / 2, h - 12, html_escape(p.proxy), *xlo, *xhi,
+      (top + h - bottom) / 2, html_escape(a.reference), *ylo, *yhi);
   for (size_t l = 0; l < p.score.size(); ++l) {
     const double x = scale(p.score[l], *xlo, *xhi, left + 8, w - right - 8);
     const double y = scale(a.reference_score[l], *ylo, *yhi, h - bottom - 8, top + 8);
@@ -66,8 +54,8 @@ std::string scatter_svg(const ProxyAgreement& p, const Agreement& a) {
     s += fmt::format(
         "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\" fill=\"{}\"><title>layer {}: {} {:.6g}, {} {:.6g}</title>"
         "</circle><text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"9\" fill=\"#555\">{}</text>\n",
-        x, y, kept ? 5 : 3.5, kept ? kKeptColor : kPointColor, l, escape(p.proxy), p.score[l],
-        escape(a.reference), a.reference_score[l], x + 5, y - 4, l);
+        x, y, kept ? 5 : 3.5, kept ? kKeptColor : kPointColor, l, html_escape(p.proxy), p.score[l],
+        html_escape(a.reference), a.reference_score[l], x + 5, y - 4, l);
   }
   return s + "</svg>\n";
 }
@@ -88,16 +76,16 @@ std::string agreement_section_html(const Agreement& a, const Selection&) {
       "{2} highest-scoring layers are among {0}'s {2} ({0}'s: {3}).</p>\n"
       "<table class=\"agreement\">\n<tr><th>proxy</th><th>Spearman &#961;</th><th>top-{2} overlap</th>"
       "<th>proxy's top {2}</th></tr>\n",
-      escape(a.reference), escape(a.probe_file.string()), a.k, top_layers(a.reference_order, a.k));
+      html_escape(a.reference), html_escape(a.probe_file.string()), a.k, top_layers(a.reference_order, a.k));
   for (const ProxyAgreement& p : a.proxies) {
     h += fmt::format("<tr data-proxy=\"{0}\"><td>{0}</td><td>{1}</td><td>{2}/{3}</td><td>{4}</td></tr>\n",
-                     escape(p.proxy), rho_text(p.spearman), p.overlap, a.k, top_layers(p.order, a.k));
+                     html_escape(p.proxy), rho_text(p.spearman), p.overlap, a.k, top_layers(p.order, a.k));
   }
   h += "</table>\n<figure class=\"scatter\">\n";
   for (const ProxyAgreement& p : a.proxies) h += scatter_svg(p, a);
   h += fmt::format("<figcaption class=\"meta\">Each point a layer: proxy score across, {} score up; {}'s top {} "
                    "in orange.</figcaption>\n</figure>\n",
-                   escape(a.reference), escape(a.reference), a.k);
+                   html_escape(a.reference), html_escape(a.reference), a.k);
   return h;
 }
 
@@ -105,7 +93,7 @@ std::string probe_only_meta_html(const Ranking& r) {
   return fmt::format(
       "<p class=\"meta\">Score {} &middot; {} layers &middot; source {} (halo probe; no sweep results, so no "
       "drops against the original model)</p>\n",
-      escape(r.proxy), r.score.size(), escape(r.source));
+      html_escape(r.proxy), r.score.size(), html_escape(r.source));
 }
 
 std::string probe_only_table_html(const Ranking& r) {
@@ -114,7 +102,7 @@ std::string probe_only_table_html(const Ranking& r) {
   for (size_t i = 0; i < r.order.size(); ++i) rank_of[size_t(r.order[i])] = int(i) + 1;
   std::string h = fmt::format("<h2>Per layer</h2>\n<table>\n<tr><th>layer</th><th>rank</th><th>{}</th>"
                               "<th>mixer</th></tr>\n",
-                              escape(r.proxy));
+                              html_escape(r.proxy));
   for (size_t l = 0; l < r.score.size(); ++l) {
     const bool k = kept.count(int(l)) > 0;
     h += fmt::format("<tr{}><td>{}</td><td>{}</td><td>{:.6g}</td><td>{}</td></tr>\n", k ? " class=\"kept\"" : "", l,

@@ -4,25 +4,9 @@
 
 #include <algorithm>
 
+#include "select/html_escape.h"
+
 namespace halo::select {
-namespace {
-
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 std::string validation_section_html(const Ranking& r) {
   if (!r.validation) return "";
   const Validation& v = *r.validation;
@@ -33,16 +17,16 @@ std::string validation_section_html(const Ranking& r) {
       "bold.</p>\n<ul class=\"meta\">\n",
       v.k, v.num_layers, "validation.json");
   for (const NamedSelection& s : v.selections) {
-    h += fmt::format("<li><b>{}</b>: {} ({})</li>\n", escape(s.name), fmt::join(s.attention_layers, ", "),
-                     escape(s.how));
+    h += fmt::format("<li><b>{}</b>: {} ({})</li>\n", html_escape(s.name), fmt::join(s.attention_layers, ", "),
+                     html_escape(s.how));
   }
   h += "</ul>\n<table id=\"validation-table\">\n<tr><th style=\"text-align:left\">selection</th>"
        "<th>attention layers</th>";
   // "task/metric" on two lines, so that six task columns fit the page.
   for (const std::string& c : v.columns) {
     const std::size_t slash = c.find('/');
-    h += slash == std::string::npos ? "<th>" + escape(c) + "</th>"
-                                    : "<th>" + escape(c.substr(0, slash)) + "<br>" + escape(c.substr(slash + 1)) + "</th>";
+    h += slash == std::string::npos ? "<th>" + html_escape(c) + "</th>"
+                                    : "<th>" + html_escape(c.substr(0, slash)) + "<br>" + html_escape(c.substr(slash + 1)) + "</th>";
   }
   h += "<th>commonsense</th><th>retrieval</th></tr>\n";
   const std::size_t columns = v.columns.size() + 2;
@@ -60,7 +44,7 @@ std::string validation_section_html(const Ranking& r) {
   auto row = [&](const ValidatedHybrid& x, const std::string& name, const std::string& layers, bool reference) {
     const bool halo = std::find(x.names.begin(), x.names.end(), "HALO") != x.names.end();
     std::string s = fmt::format("<tr{}><td style=\"text-align:left\">{}</td><td>{}</td>",
-                                halo ? " class=\"kept\"" : "", escape(name), layers);
+                                halo ? " class=\"kept\"" : "", html_escape(name), layers);
     const std::vector<double> all = values_of(x);
     for (std::size_t i = 0; i < columns; ++i) {
       const bool top = !reference && all[i] == best[i];

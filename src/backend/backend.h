@@ -47,6 +47,21 @@ struct AttentionSegment {
   int64_t first_pos = 0;
 };
 
+// Watches every operation the Backend front runs: profiling hooks in here (bench/cuda's
+// OpProfiler), so nothing needs to wrap a backend. `rows` is the row count of the operation's
+// first tensor (1 for a decoding step's linear). op_end() runs after the implementation returned;
+// a hook that wants the device's time calls the backend's synchronize() there.
+class OpObserver {
+ public:
+  virtual ~OpObserver() = default;
+  virtual void op_begin(const char* op, int64_t rows) = 0;
+  virtual void op_end(const char* op) = 0;
+};
+
+// Every operation is a non-virtual front (backend_front.cc) that checks the operation's contract
+// once for all backends — shapes, counts, index ranges — and tells the observer, then calls the
+// backend's implementation (the protected *_impl virtuals). A backend adds only its own limits
+// (the CUDA kernels' head_dim range, say); it never restates the contract.
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -54,67 +69,112 @@ class Backend {
   // A thread other than the one that made the backend is about to use it (a sweep worker): make
   // the backend's device current there (CUDA's current device is per thread).
   virtual void bind_to_current_thread() {}
+  virtual DType activation_dtype() const = 0;  // what alloc() gives
+  // Waits until every queued operation has finished (a no-op where operations are synchronous).
+  virtual void synchronize() {}
+  // The observer sees every operation from now on (nullptr: none). Not owned.
+  void set_observer(OpObserver* observer) { observer_ = observer; }
 
-  virtual Tensor alloc(int64_t rows, int64_t cols) = 0;  // zero-filled
-  virtual DType activation_dtype() const = 0;            // what alloc() gives
+  Tensor alloc(int64_t rows, int64_t cols);  // zero-filled, activation_dtype()
   // Zero-filled fp32 storage whatever the activation type, for numbers that must not be rounded to
   // it: recurrent state (lightning attention's S) and logits (linear() writes fp32 into such a
   // tensor; scoring and argmax read it). The CUDA backend keeps activations in bf16.
-  virtual Tensor alloc_state(int64_t rows, int64_t cols) { return alloc(rows, cols); }
-  virtual Tensor upload(std::span<const float> values, int64_t rows, int64_t cols) = 0;
-  virtual std::vector<float> download(const Tensor& t) = 0;
-  virtual void copy(const Tensor& src, Tensor& dst) = 0;  // same shape
+  Tensor alloc_state(int64_t rows, int64_t cols);
+  Tensor upload(std::span<const float> values, int64_t rows, int64_t cols);  // rows·cols values
+  std::vector<float> download(const Tensor& t);
+  void copy(const Tensor& src, Tensor& dst);  // same shape
   // copy(src[i], dst[i]) for every i; backends may do it in one launch (default: one by one).
-  virtual void copy_many(std::span<const Tensor> src, std::span<Tensor> dst);
+  void copy_many(std::span<const Tensor> src, std::span<Tensor> dst);
 
   // y[M,N] = x[M,K] · w[N,K]ᵀ  (PyTorch nn.Linear without bias).
-  virtual void linear(const Tensor& x, const Tensor& w, Tensor& y) = 0;
-  // out[t,:] = table[ids[t],:]
-  virtual void embedding(std::span<const int32_t> ids, const Tensor& table, Tensor& out) = 0;
+  void linear(const Tensor& x, const Tensor& w, Tensor& y);
+  // out[t,:] = table[ids[t],:]; an id outside the table is a halo::Error naming it.
+  void embedding(std::span<const int32_t> ids, const Tensor& table, Tensor& out);
   // RMSNorm over each consecutive group of w.cols() columns: y = w * x / sqrt(mean(x²) + eps).
   // With w.cols() == head_dim this is Qwen3's per-head q/k norm. y may alias x.
-  virtual void rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& y) = 0;
-  virtual void add(Tensor& x, const Tensor& delta) = 0;  // x += delta
+  void rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& y);
+  void add(Tensor& x, const Tensor& delta);  // x += delta, same shape
   // NeoX rotate-half RoPE on every head of x, in place; row t is at position positions[t].
-  virtual void rope(Tensor& x, int head_dim, std::span<const int64_t> positions,
-                    std::span<const float> inv_freq) = 0;
-  virtual void scale_rows(Tensor& x, std::span<const float> factors) = 0;  // x[t,:] *= f[t]
-  virtual void swiglu(const Tensor& gate, const Tensor& up, Tensor& out) = 0;  // silu(g) * u
-  virtual void sigmoid_mul(Tensor& x, const Tensor& gate) = 0;  // x *= sigmoid(gate)
+  // head_dim is even and divides x.cols(); inv_freq holds head_dim / 2 frequencies.
+  void rope(Tensor& x, int head_dim, std::span<const int64_t> positions, std::span<const float> inv_freq);
+  void scale_rows(Tensor& x, std::span<const float> factors);  // x[t,:] *= f[t]
+  void swiglu(const Tensor& gate, const Tensor& up, Tensor& out);  // silu(g) * u; out may alias gate
+  void sigmoid_mul(Tensor& x, const Tensor& gate);  // x *= sigmoid(gate)
 
   // Causal softmax attention of q (T rows at positions first_pos..first_pos+T-1) against
   // k_cache/v_cache rows [0, first_pos + T), which already hold this step's keys and values.
-  virtual void attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
-                         int64_t first_pos, HeadShape shape, Tensor& out) = 0;
+  void attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache, int64_t first_pos,
+                 HeadShape shape, Tensor& out);
   // A packed batch of sequences: for every segment, its k/v rows are appended to its caches at
   // first_pos, then its q rows attend causally to cache rows [0, first_pos + count). Equals a copy,
   // copy and attention() per segment (the default); backends may do all segments in one launch.
-  virtual void attention_segments(const Tensor& q, const Tensor& k, const Tensor& v,
-                                  std::span<const AttentionSegment> segments, HeadShape shape,
-                                  Tensor& out);
+  void attention_segments(const Tensor& q, const Tensor& k, const Tensor& v,
+                          std::span<const AttentionSegment> segments, HeadShape shape, Tensor& out);
   // Lightning attention (docs/design.md §3): per head S ← exp(-slope)·S + kᵀv, o = scale·q S, over the
-  // T rows of q/k/v in order, starting from and updating `state` ([heads, head_dim²] rows).
-  // Backends choose the form (recurrent or chunked); both must equal the recurrence.
-  virtual void lightning(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
-                         HeadShape shape, std::span<const float> slopes, float scale,
-                         Tensor& out) = 0;
+  // T rows of q/k/v in order, starting from and updating `state` ([heads, head_dim²] rows,
+  // alloc_state), one slope per head. Backends choose the form (recurrent or chunked); both must
+  // equal the recurrence.
+  void lightning(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state, HeadShape shape,
+                 std::span<const float> slopes, float scale, Tensor& out);
 
   // Log-softmax of each logits row, read at targets[row].
-  virtual std::vector<TokenScore> score_targets(const Tensor& logits,
-                                                std::span<const int32_t> targets) = 0;
+  std::vector<TokenScore> score_targets(const Tensor& logits, std::span<const int32_t> targets);
   // score_targets(x · headᵀ, targets): the LM head ([vocab, hidden] weights) applied to hidden rows
   // x and scored, without a whole [rows × vocab] logits matrix. The default runs linear() into one
   // reused fp32 buffer (alloc_state) of up to 128 rows at a time, then score_targets(); the CPU
   // backend computes the logits a block of the vocabulary at a time, scoring them while in cache.
-  virtual std::vector<TokenScore> score_head(const Tensor& x, const Tensor& head,
-                                             std::span<const int32_t> targets);
+  std::vector<TokenScore> score_head(const Tensor& x, const Tensor& head, std::span<const int32_t> targets);
   // Index of the first maximum of each logits row after `rounding`, or kNonFiniteRow for a row
   // that holds a NaN or an infinity.
-  virtual std::vector<int32_t> argmax(const Tensor& logits, LogitRounding rounding) = 0;
+  std::vector<int32_t> argmax(const Tensor& logits, LogitRounding rounding);
   // KL(P‖Q) of each pair of logits rows (same shape), P = softmax(p_logits), Q = softmax(q_logits):
   // Σ_v P(v) (log P(v) − log Q(v)), in double (the proxies of `halo probe`).
-  virtual std::vector<double> kl_divergence(const Tensor& p_logits, const Tensor& q_logits) = 0;
+  std::vector<double> kl_divergence(const Tensor& p_logits, const Tensor& q_logits);
+
+ protected:
+  // The implementations: called only by the front above, with the contract already checked.
+  virtual Tensor alloc_impl(int64_t rows, int64_t cols) = 0;
+  virtual Tensor alloc_state_impl(int64_t rows, int64_t cols) { return alloc_impl(rows, cols); }
+  virtual Tensor upload_impl(std::span<const float> values, int64_t rows, int64_t cols) = 0;
+  virtual std::vector<float> download_impl(const Tensor& t) = 0;
+  virtual void copy_impl(const Tensor& src, Tensor& dst) = 0;
+  virtual void copy_many_impl(std::span<const Tensor> src, std::span<Tensor> dst);
+  virtual void linear_impl(const Tensor& x, const Tensor& w, Tensor& y) = 0;
+  virtual void embedding_impl(std::span<const int32_t> ids, const Tensor& table, Tensor& out) = 0;
+  virtual void rms_norm_impl(const Tensor& x, const Tensor& w, float eps, Tensor& y) = 0;
+  virtual void add_impl(Tensor& x, const Tensor& delta) = 0;
+  virtual void rope_impl(Tensor& x, int head_dim, std::span<const int64_t> positions,
+                         std::span<const float> inv_freq) = 0;
+  virtual void scale_rows_impl(Tensor& x, std::span<const float> factors) = 0;
+  virtual void swiglu_impl(const Tensor& gate, const Tensor& up, Tensor& out) = 0;
+  virtual void sigmoid_mul_impl(Tensor& x, const Tensor& gate) = 0;
+  virtual void attention_impl(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
+                              int64_t first_pos, HeadShape shape, Tensor& out) = 0;
+  virtual void attention_segments_impl(const Tensor& q, const Tensor& k, const Tensor& v,
+                                       std::span<const AttentionSegment> segments, HeadShape shape,
+                                       Tensor& out);
+  virtual void lightning_impl(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
+                              HeadShape shape, std::span<const float> slopes, float scale,
+                              Tensor& out) = 0;
+  virtual std::vector<TokenScore> score_targets_impl(const Tensor& logits,
+                                                     std::span<const int32_t> targets) = 0;
+  virtual std::vector<TokenScore> score_head_impl(const Tensor& x, const Tensor& head,
+                                                  std::span<const int32_t> targets);
+  virtual std::vector<int32_t> argmax_impl(const Tensor& logits, LogitRounding rounding) = 0;
+  virtual std::vector<double> kl_divergence_impl(const Tensor& p_logits, const Tensor& q_logits) = 0;
+
+ private:
+  // Runs one implementation between the observer's begin and end.
+  template <typename Impl>
+  decltype(auto) observed(const char* op, int64_t rows, Impl impl);
+
+  OpObserver* observer_ = nullptr;
 };
+
+// The lightning contract of Backend::lightning, for the two forms that tests call directly
+// (cpu_backend.h, cuda_backend.h) without the front.
+void check_lightning_contract(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& state,
+                              HeadShape shape, std::span<const float> slopes, const Tensor& out);
 
 enum class DeviceKind { cpu, cuda };
 

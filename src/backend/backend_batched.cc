@@ -1,43 +1,43 @@
 // Reference implementations of the Backend's batched ops in terms of the single ones: what every
-// backend computes. Faster backends override them.
+// backend computes. Faster backends override them. The front (backend_front.cc) has checked the
+// contract before any of these runs.
 #include <algorithm>
 
 #include "backend/backend.h"
-#include "base/error.h"
 
 namespace halo::backend {
 
-void Backend::copy_many(std::span<const Tensor> src, std::span<Tensor> dst) {
-  if (src.size() != dst.size()) fail("internal: copy_many of {} tensors into {}", src.size(), dst.size());
-  for (size_t i = 0; i < src.size(); ++i) copy(src[i], dst[i]);
+void Backend::copy_many_impl(std::span<const Tensor> src, std::span<Tensor> dst) {
+  for (size_t i = 0; i < src.size(); ++i) copy_impl(src[i], dst[i]);
 }
 
-void Backend::attention_segments(const Tensor& q, const Tensor& k, const Tensor& v,
-                                 std::span<const AttentionSegment> segments, HeadShape shape,
-                                 Tensor& out) {
+void Backend::attention_segments_impl(const Tensor& q, const Tensor& k, const Tensor& v,
+                                      std::span<const AttentionSegment> segments, HeadShape shape,
+                                      Tensor& out) {
   for (const AttentionSegment& s : segments) {
+    if (s.count == 0) continue;
     Tensor k_dst = s.k_cache.rows_view(s.first_pos, s.count);
     Tensor v_dst = s.v_cache.rows_view(s.first_pos, s.count);
-    copy(k.rows_view(s.begin, s.count), k_dst);
-    copy(v.rows_view(s.begin, s.count), v_dst);
+    copy_impl(k.rows_view(s.begin, s.count), k_dst);
+    copy_impl(v.rows_view(s.begin, s.count), v_dst);
     Tensor o = out.rows_view(s.begin, s.count);
-    attention(q.rows_view(s.begin, s.count), s.k_cache, s.v_cache, s.first_pos, shape, o);
+    attention_impl(q.rows_view(s.begin, s.count), s.k_cache, s.v_cache, s.first_pos, shape, o);
   }
 }
 
-std::vector<TokenScore> Backend::score_head(const Tensor& x, const Tensor& head, std::span<const int32_t> targets) {
-  if (int64_t(targets.size()) != x.rows()) fail("internal: score_head row count");
+std::vector<TokenScore> Backend::score_head_impl(const Tensor& x, const Tensor& head,
+                                                 std::span<const int32_t> targets) {
   // Rows per linear(): bounds the logits buffer to 128 × vocab (78 MB of fp32 for Qwen3).
   constexpr int64_t kSliceRows = 128;
   std::vector<TokenScore> scores;
   scores.reserve(targets.size());
   if (x.rows() == 0) return scores;
-  Tensor buffer = alloc_state(std::min(kSliceRows, x.rows()), head.rows());
+  Tensor buffer = alloc_state_impl(std::min(kSliceRows, x.rows()), head.rows());
   for (int64_t begin = 0; begin < x.rows(); begin += kSliceRows) {
     const int64_t count = std::min(kSliceRows, x.rows() - begin);
     Tensor logits = buffer.rows_view(0, count);
-    linear(x.rows_view(begin, count), head, logits);
-    auto part = score_targets(logits, targets.subspan(size_t(begin), size_t(count)));
+    linear_impl(x.rows_view(begin, count), head, logits);
+    auto part = score_targets_impl(logits, targets.subspan(size_t(begin), size_t(count)));
     scores.insert(scores.end(), part.begin(), part.end());
   }
   return scores;

@@ -10,7 +10,6 @@
 
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/cpu_simd.h"
-#include "base/error.h"
 #include "base/thread_pool.h"
 
 namespace halo::backend {
@@ -75,15 +74,11 @@ constexpr int64_t kQueryBlock = 32;
 
 }  // namespace
 
-void CpuBackend::attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
-                           int64_t first_pos, HeadShape shape, Tensor& out) {
+void CpuBackend::attention_impl(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
+                                int64_t first_pos, HeadShape shape, Tensor& out) {
   const int64_t T = q.rows();
   const int d = shape.head_dim;
   const int group = shape.heads / shape.kv_heads;
-  if (q.cols() != int64_t(shape.heads) * d || out.rows() != T || out.cols() != q.cols() ||
-      k_cache.cols() != int64_t(shape.kv_heads) * d || first_pos + T > k_cache.rows()) {
-    fail("internal: attention shapes");
-  }
   const float scale = 1.0f / std::sqrt(float(d));
   if (T >= kQueryBlock) {
     const int64_t blocks = (T + kQueryBlock - 1) / kQueryBlock;

@@ -11,35 +11,36 @@ class CpuBackend final : public Backend {
  public:
   CpuBackend();
   std::string name() const override { return "cpu"; }
-
-  Tensor alloc(int64_t rows, int64_t cols) override;
   DType activation_dtype() const override { return DType::f32; }
-  Tensor upload(std::span<const float> values, int64_t rows, int64_t cols) override;
-  std::vector<float> download(const Tensor& t) override;
-  void copy(const Tensor& src, Tensor& dst) override;
 
-  void linear(const Tensor& x, const Tensor& w, Tensor& y) override;
-  void embedding(std::span<const int32_t> ids, const Tensor& table, Tensor& out) override;
-  void rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& y) override;
-  void add(Tensor& x, const Tensor& delta) override;
-  void rope(Tensor& x, int head_dim, std::span<const int64_t> positions,
-            std::span<const float> inv_freq) override;
-  void scale_rows(Tensor& x, std::span<const float> factors) override;
-  void swiglu(const Tensor& gate, const Tensor& up, Tensor& out) override;
-  void sigmoid_mul(Tensor& x, const Tensor& gate) override;
+ protected:
+  Tensor alloc_impl(int64_t rows, int64_t cols) override;
+  Tensor upload_impl(std::span<const float> values, int64_t rows, int64_t cols) override;
+  std::vector<float> download_impl(const Tensor& t) override;
+  void copy_impl(const Tensor& src, Tensor& dst) override;
 
-  void attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache, int64_t first_pos,
-                 HeadShape shape, Tensor& out) override;
-  void lightning(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state, HeadShape shape,
-                 std::span<const float> slopes, float scale, Tensor& out) override;
+  void linear_impl(const Tensor& x, const Tensor& w, Tensor& y) override;
+  void embedding_impl(std::span<const int32_t> ids, const Tensor& table, Tensor& out) override;
+  void rms_norm_impl(const Tensor& x, const Tensor& w, float eps, Tensor& y) override;
+  void add_impl(Tensor& x, const Tensor& delta) override;
+  void rope_impl(Tensor& x, int head_dim, std::span<const int64_t> positions,
+                 std::span<const float> inv_freq) override;
+  void scale_rows_impl(Tensor& x, std::span<const float> factors) override;
+  void swiglu_impl(const Tensor& gate, const Tensor& up, Tensor& out) override;
+  void sigmoid_mul_impl(Tensor& x, const Tensor& gate) override;
 
-  std::vector<TokenScore> score_targets(const Tensor& logits,
-                                        std::span<const int32_t> targets) override;
+  void attention_impl(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache, int64_t first_pos,
+                      HeadShape shape, Tensor& out) override;
+  void lightning_impl(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state, HeadShape shape,
+                      std::span<const float> slopes, float scale, Tensor& out) override;
+
+  std::vector<TokenScore> score_targets_impl(const Tensor& logits,
+                                             std::span<const int32_t> targets) override;
   // The LM head fused with scoring: logits a vocabulary block at a time, scored while in cache.
-  std::vector<TokenScore> score_head(const Tensor& x, const Tensor& head,
-                                     std::span<const int32_t> targets) override;
-  std::vector<int32_t> argmax(const Tensor& logits, LogitRounding rounding) override;
-  std::vector<double> kl_divergence(const Tensor& p_logits, const Tensor& q_logits) override;
+  std::vector<TokenScore> score_head_impl(const Tensor& x, const Tensor& head,
+                                          std::span<const int32_t> targets) override;
+  std::vector<int32_t> argmax_impl(const Tensor& logits, LogitRounding rounding) override;
+  std::vector<double> kl_divergence_impl(const Tensor& p_logits, const Tensor& q_logits) override;
 };
 
 // The two forms of lightning attention, exposed so tests can hold them against each other.

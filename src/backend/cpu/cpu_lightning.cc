@@ -8,23 +8,11 @@
 #include <vector>
 
 #include "backend/cpu/cpu_backend.h"
-#include "base/error.h"
 #include "base/thread_pool.h"
 
 namespace halo::backend {
 
 namespace {
-
-void check_shapes(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& state,
-                  HeadShape shape, std::span<const float> slopes, const Tensor& out) {
-  const int64_t d = shape.head_dim;
-  if (q.cols() != shape.heads * d || k.cols() != shape.kv_heads * d || v.cols() != k.cols() ||
-      k.rows() != q.rows() || v.rows() != q.rows() || out.rows() != q.rows() ||
-      out.cols() != q.cols() || state.rows() != shape.heads || state.cols() != d * d ||
-      int(slopes.size()) != shape.heads || shape.heads % shape.kv_heads != 0) {
-    fail("internal: lightning shapes");
-  }
-}
 
 // Runs fn(head) for every head on the pool.
 template <typename Fn>
@@ -38,7 +26,7 @@ void for_heads(int heads, Fn fn) {
 
 void lightning_recurrent(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
                          HeadShape shape, std::span<const float> slopes, float scale, Tensor& out) {
-  check_shapes(q, k, v, state, shape, slopes, out);
+  check_lightning_contract(q, k, v, state, shape, slopes, out);
   const int d = shape.head_dim;
   const int group = shape.heads / shape.kv_heads;
   for_heads(shape.heads, [&](int h) {
@@ -67,7 +55,7 @@ void lightning_recurrent(const Tensor& q, const Tensor& k, const Tensor& v, Tens
 void lightning_chunked(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
                        HeadShape shape, std::span<const float> slopes, float scale, Tensor& out,
                        int chunk_size) {
-  check_shapes(q, k, v, state, shape, slopes, out);
+  check_lightning_contract(q, k, v, state, shape, slopes, out);
   const int d = shape.head_dim;
   const int group = shape.heads / shape.kv_heads;
   const int64_t T = q.rows();
@@ -125,9 +113,9 @@ void lightning_chunked(const Tensor& q, const Tensor& k, const Tensor& v, Tensor
   });
 }
 
-void CpuBackend::lightning(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
-                           HeadShape shape, std::span<const float> slopes, float scale,
-                           Tensor& out) {
+void CpuBackend::lightning_impl(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
+                                HeadShape shape, std::span<const float> slopes, float scale,
+                                Tensor& out) {
   // One token (decoding) is a single recurrence step; longer inputs go through chunks.
   if (q.rows() <= 1) {
     lightning_recurrent(q, k, v, state, shape, slopes, scale, out);

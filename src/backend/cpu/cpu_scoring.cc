@@ -23,7 +23,6 @@
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/cpu_simd.h"
 #include "base/bf16.h"
-#include "base/error.h"
 #include "base/thread_pool.h"
 
 namespace halo::backend {
@@ -234,17 +233,9 @@ HALO_VECTOR_CLONES void score_head_rows(const float* x, const float* head, int64
   for (size_t r = begin; r < std::min(end, targets.size()); ++r) out[r] = finish(stats[r - begin], targets[r]);
 }
 
-void check_targets(std::span<const int32_t> targets, int64_t vocab) {
-  for (int32_t target : targets) {
-    if (target < 0 || target >= vocab) fail("token id {} is outside the vocabulary", target);
-  }
-}
-
 }  // namespace
 
-std::vector<TokenScore> CpuBackend::score_targets(const Tensor& logits, std::span<const int32_t> targets) {
-  if (int64_t(targets.size()) != logits.rows()) fail("internal: score_targets row count");
-  check_targets(targets, logits.cols());
+std::vector<TokenScore> CpuBackend::score_targets_impl(const Tensor& logits, std::span<const int32_t> targets) {
   std::vector<TokenScore> scores(targets.size());
   ThreadPool::global().parallel_for(targets.size(), [&](size_t begin, size_t end) {
     score_logit_rows(f32(logits), logits.cols(), targets, begin, end, scores.data());
@@ -252,12 +243,7 @@ std::vector<TokenScore> CpuBackend::score_targets(const Tensor& logits, std::spa
   return scores;
 }
 
-std::vector<TokenScore> CpuBackend::score_head(const Tensor& x, const Tensor& head, std::span<const int32_t> targets) {
-  if (int64_t(targets.size()) != x.rows() || x.cols() != head.cols()) {
-    fail("internal: score_head [{}, {}] x [{}, {}]ᵀ for {} targets", x.rows(), x.cols(), head.rows(), head.cols(),
-         targets.size());
-  }
-  check_targets(targets, head.rows());
+std::vector<TokenScore> CpuBackend::score_head_impl(const Tensor& x, const Tensor& head, std::span<const int32_t> targets) {
   std::vector<TokenScore> scores(targets.size());
   if (targets.empty()) return scores;
   const int64_t hidden = x.cols();
@@ -271,7 +257,7 @@ std::vector<TokenScore> CpuBackend::score_head(const Tensor& x, const Tensor& he
   return scores;
 }
 
-std::vector<int32_t> CpuBackend::argmax(const Tensor& logits, LogitRounding rounding) {
+std::vector<int32_t> CpuBackend::argmax_impl(const Tensor& logits, LogitRounding rounding) {
   std::vector<int32_t> result(size_t(logits.rows()));
   ThreadPool::global().parallel_for(result.size(), [&](size_t begin, size_t end) {
     argmax_rows(f32(logits), logits.cols(), rounding, begin, end, result.data());

@@ -26,38 +26,7 @@ class CudaBackend final : public Backend {
   std::string name() const override;
   void bind_to_current_thread() override;
 
-  Tensor alloc(int64_t rows, int64_t cols) override;
   DType activation_dtype() const override { return DType::bf16; }
-  Tensor alloc_state(int64_t rows, int64_t cols) override;
-  Tensor upload(std::span<const float> values, int64_t rows, int64_t cols) override;
-  std::vector<float> download(const Tensor& t) override;
-  void copy(const Tensor& src, Tensor& dst) override;
-  void copy_many(std::span<const Tensor> src, std::span<Tensor> dst) override;
-
-  void linear(const Tensor& x, const Tensor& w, Tensor& y) override;
-  void embedding(std::span<const int32_t> ids, const Tensor& table, Tensor& out) override;
-  void rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& y) override;
-  void add(Tensor& x, const Tensor& delta) override;
-  void rope(Tensor& x, int head_dim, std::span<const int64_t> positions,
-            std::span<const float> inv_freq) override;
-  void scale_rows(Tensor& x, std::span<const float> factors) override;
-  void swiglu(const Tensor& gate, const Tensor& up, Tensor& out) override;
-  void sigmoid_mul(Tensor& x, const Tensor& gate) override;
-
-  void attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache, int64_t first_pos,
-                 HeadShape shape, Tensor& out) override;
-  // All segments' k/v rows go into their caches in one launch, then all their tiles in as few
-  // attention launches as fit (64 tiles of 64 rows each).
-  void attention_segments(const Tensor& q, const Tensor& k, const Tensor& v,
-                          std::span<const AttentionSegment> segments, HeadShape shape,
-                          Tensor& out) override;
-  void lightning(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state, HeadShape shape,
-                 std::span<const float> slopes, float scale, Tensor& out) override;
-
-  std::vector<TokenScore> score_targets(const Tensor& logits,
-                                        std::span<const int32_t> targets) override;
-  std::vector<int32_t> argmax(const Tensor& logits, LogitRounding rounding) override;
-  std::vector<double> kl_divergence(const Tensor& p_logits, const Tensor& q_logits) override;
 
   // The two forms of lightning attention, exposed so the GPU tests can hold them against each
   // other (lightning() picks recurrent for one row, chunked otherwise).
@@ -68,8 +37,40 @@ class CudaBackend final : public Backend {
 
   // Bytes of GPU memory held by live tensors at most so far (the pool's high-water mark).
   size_t peak_memory_bytes() const;
-  // Waits for all queued work (benchmarks time with it).
-  void synchronize();
+  void synchronize() override;
+
+ protected:
+  Tensor alloc_impl(int64_t rows, int64_t cols) override;
+  Tensor alloc_state_impl(int64_t rows, int64_t cols) override;
+  Tensor upload_impl(std::span<const float> values, int64_t rows, int64_t cols) override;
+  std::vector<float> download_impl(const Tensor& t) override;
+  void copy_impl(const Tensor& src, Tensor& dst) override;
+  void copy_many_impl(std::span<const Tensor> src, std::span<Tensor> dst) override;
+
+  void linear_impl(const Tensor& x, const Tensor& w, Tensor& y) override;
+  void embedding_impl(std::span<const int32_t> ids, const Tensor& table, Tensor& out) override;
+  void rms_norm_impl(const Tensor& x, const Tensor& w, float eps, Tensor& y) override;
+  void add_impl(Tensor& x, const Tensor& delta) override;
+  void rope_impl(Tensor& x, int head_dim, std::span<const int64_t> positions,
+                 std::span<const float> inv_freq) override;
+  void scale_rows_impl(Tensor& x, std::span<const float> factors) override;
+  void swiglu_impl(const Tensor& gate, const Tensor& up, Tensor& out) override;
+  void sigmoid_mul_impl(Tensor& x, const Tensor& gate) override;
+
+  void attention_impl(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache, int64_t first_pos,
+                      HeadShape shape, Tensor& out) override;
+  // All segments' k/v rows go into their caches in one launch, then all their tiles in as few
+  // attention launches as fit (64 tiles of 64 rows each).
+  void attention_segments_impl(const Tensor& q, const Tensor& k, const Tensor& v,
+                               std::span<const AttentionSegment> segments, HeadShape shape,
+                               Tensor& out) override;
+  void lightning_impl(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state, HeadShape shape,
+                      std::span<const float> slopes, float scale, Tensor& out) override;
+
+  std::vector<TokenScore> score_targets_impl(const Tensor& logits,
+                                             std::span<const int32_t> targets) override;
+  std::vector<int32_t> argmax_impl(const Tensor& logits, LogitRounding rounding) override;
+  std::vector<double> kl_divergence_impl(const Tensor& p_logits, const Tensor& q_logits) override;
 
  private:
   Tensor alloc_typed(int64_t rows, int64_t cols, DType dtype);

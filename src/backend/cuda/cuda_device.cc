@@ -103,16 +103,13 @@ void CudaBackend::writing(Tensor& t) {
   zeros_->before_write(t.data(), size_t(t.numel()) * element_size(t.dtype()));
 }
 
-Tensor CudaBackend::alloc(int64_t rows, int64_t cols) { return alloc_typed(rows, cols, DType::bf16); }
+Tensor CudaBackend::alloc_impl(int64_t rows, int64_t cols) { return alloc_typed(rows, cols, DType::bf16); }
 
-Tensor CudaBackend::alloc_state(int64_t rows, int64_t cols) {
+Tensor CudaBackend::alloc_state_impl(int64_t rows, int64_t cols) {
   return alloc_typed(rows, cols, DType::f32);
 }
 
-Tensor CudaBackend::upload(std::span<const float> values, int64_t rows, int64_t cols) {
-  if (int64_t(values.size()) != rows * cols) {
-    fail("internal: upload of {} values into [{}, {}]", values.size(), rows, cols);
-  }
+Tensor CudaBackend::upload_impl(std::span<const float> values, int64_t rows, int64_t cols) {
   Tensor t = alloc_typed(rows, cols, DType::bf16);
   writing(t);
   if (values.empty()) return t;
@@ -130,7 +127,7 @@ Tensor CudaBackend::upload(std::span<const float> values, int64_t rows, int64_t 
   return t;
 }
 
-std::vector<float> CudaBackend::download(const Tensor& t) {
+std::vector<float> CudaBackend::download_impl(const Tensor& t) {
   std::vector<float> result(size_t(t.numel()));
   if (t.numel() == 0) return result;
   reading(t);
@@ -145,10 +142,7 @@ std::vector<float> CudaBackend::download(const Tensor& t) {
   return result;
 }
 
-void CudaBackend::copy(const Tensor& src, Tensor& dst) {
-  if (src.rows() != dst.rows() || src.cols() != dst.cols() || src.dtype() != dst.dtype()) {
-    fail("internal: copy [{}, {}] to [{}, {}]", src.rows(), src.cols(), dst.rows(), dst.cols());
-  }
+void CudaBackend::copy_impl(const Tensor& src, Tensor& dst) {
   reading(src);
   writing(dst);
   cuda::check(cudaMemcpyAsync(dst.data(), src.data(), size_t(src.numel()) * element_size(src.dtype()),

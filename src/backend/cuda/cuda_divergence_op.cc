@@ -9,11 +9,7 @@
 
 namespace halo::backend {
 
-std::vector<double> CudaBackend::kl_divergence(const Tensor& p_logits, const Tensor& q_logits) {
-  if (p_logits.rows() != q_logits.rows() || p_logits.cols() != q_logits.cols()) {
-    fail("internal: kl_divergence of [{}, {}] and [{}, {}] logits", p_logits.rows(), p_logits.cols(),
-         q_logits.rows(), q_logits.cols());
-  }
+std::vector<double> CudaBackend::kl_divergence_impl(const Tensor& p_logits, const Tensor& q_logits) {
   if (p_logits.dtype() != DType::f32 || q_logits.dtype() != DType::f32) {
     fail("internal: kl_divergence needs fp32 logits (alloc_state)");
   }

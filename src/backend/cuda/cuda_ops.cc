@@ -30,12 +30,6 @@ const bf16_bits* bits(const Tensor& t, const char* op) {
   return static_cast<const bf16_bits*>(t.data());
 }
 
-void check_same_shape(const Tensor& a, const Tensor& b, const char* op) {
-  if (a.rows() != b.rows() || a.cols() != b.cols()) {
-    fail("internal: {}: shape [{}, {}] vs [{}, {}]", op, a.rows(), a.cols(), b.rows(), b.cols());
-  }
-}
-
 int multiprocessors() {
   int device = 0, count = 0;
   cuda::check(cudaGetDevice(&device), "attention");
@@ -45,11 +39,7 @@ int multiprocessors() {
 
 }  // namespace
 
-void CudaBackend::linear(const Tensor& x, const Tensor& w, Tensor& y) {
-  if (x.cols() != w.cols() || y.rows() != x.rows() || y.cols() != w.rows()) {
-    fail("internal: linear [{}, {}] x [{}, {}]ᵀ -> [{}, {}]", x.rows(), x.cols(), w.rows(),
-         w.cols(), y.rows(), y.cols());
-  }
+void CudaBackend::linear_impl(const Tensor& x, const Tensor& w, Tensor& y) {
   if (x.rows() == 0) return;
   reading(x);
   reading(w);
@@ -65,15 +55,7 @@ void CudaBackend::linear(const Tensor& x, const Tensor& w, Tensor& y) {
              x.cols());
 }
 
-void CudaBackend::embedding(std::span<const int32_t> ids, const Tensor& table, Tensor& out) {
-  if (out.rows() != int64_t(ids.size()) || out.cols() != table.cols()) {
-    fail("internal: embedding output shape");
-  }
-  for (int32_t id : ids) {
-    if (id < 0 || id >= table.rows()) {
-      fail("token id {} is outside the vocabulary (0-{})", id, table.rows() - 1);
-    }
-  }
+void CudaBackend::embedding_impl(std::span<const int32_t> ids, const Tensor& table, Tensor& out) {
   if (ids.empty()) return;
   reading(table);
   writing(out);
@@ -82,10 +64,8 @@ void CudaBackend::embedding(std::span<const int32_t> ids, const Tensor& table, T
                          bits(out, "embedding"));
 }
 
-void CudaBackend::rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& y) {
-  check_same_shape(x, y, "rms_norm");
+void CudaBackend::rms_norm_impl(const Tensor& x, const Tensor& w, float eps, Tensor& y) {
   const int64_t group = w.cols();
-  if (x.cols() % group != 0) fail("internal: rms_norm group {} does not divide {}", group, x.cols());
   reading(x);
   reading(w);
   writing(y);
@@ -93,19 +73,14 @@ void CudaBackend::rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& 
                         bits(y, "rms_norm"));
 }
 
-void CudaBackend::add(Tensor& x, const Tensor& delta) {
-  check_same_shape(x, delta, "add");
+void CudaBackend::add_impl(Tensor& x, const Tensor& delta) {
   reading(x);
   reading(delta);
   cuda::launch_add(bits(x, "add"), bits(delta, "add"), x.numel());
 }
 
-void CudaBackend::rope(Tensor& x, int head_dim, std::span<const int64_t> positions,
-                       std::span<const float> inv_freq) {
-  if (int64_t(positions.size()) != x.rows() || int(inv_freq.size()) != head_dim / 2 ||
-      x.cols() % head_dim != 0) {
-    fail("internal: rope positions/frequencies do not match the tensor");
-  }
+void CudaBackend::rope_impl(Tensor& x, int head_dim, std::span<const int64_t> positions,
+                            std::span<const float> inv_freq) {
   if (x.rows() == 0) return;
   reading(x);
   // Consecutive positions (every call the runtime makes today) need no upload.
@@ -121,38 +96,30 @@ void CudaBackend::rope(Tensor& x, int head_dim, std::span<const int64_t> positio
                     constant_table(inv_freq));
 }
 
-void CudaBackend::scale_rows(Tensor& x, std::span<const float> factors) {
-  if (int64_t(factors.size()) != x.rows()) fail("internal: scale_rows factor count");
+void CudaBackend::scale_rows_impl(Tensor& x, std::span<const float> factors) {
   if (x.rows() == 0) return;
   reading(x);
   const auto* device_factors = static_cast<const float*>(stage(kFactors, factors.data(), factors.size_bytes()));
   cuda::launch_scale_rows(bits(x, "scale_rows"), x.rows(), x.cols(), device_factors);
 }
 
-void CudaBackend::swiglu(const Tensor& gate, const Tensor& up, Tensor& out) {
-  check_same_shape(gate, up, "swiglu");
-  check_same_shape(gate, out, "swiglu");
+void CudaBackend::swiglu_impl(const Tensor& gate, const Tensor& up, Tensor& out) {
   reading(gate);
   reading(up);
   writing(out);
   cuda::launch_swiglu(bits(gate, "swiglu"), bits(up, "swiglu"), bits(out, "swiglu"), gate.numel());
 }
 
-void CudaBackend::sigmoid_mul(Tensor& x, const Tensor& gate) {
-  check_same_shape(x, gate, "sigmoid_mul");
+void CudaBackend::sigmoid_mul_impl(Tensor& x, const Tensor& gate) {
   reading(x);
   reading(gate);
   cuda::launch_sigmoid_mul(bits(x, "sigmoid_mul"), bits(gate, "sigmoid_mul"), x.numel());
 }
 
-void CudaBackend::copy_many(std::span<const Tensor> src, std::span<Tensor> dst) {
-  if (src.size() != dst.size()) fail("internal: copy_many of {} tensors into {}", src.size(), dst.size());
+void CudaBackend::copy_many_impl(std::span<const Tensor> src, std::span<Tensor> dst) {
   std::vector<cuda::CopyRange> ranges;
   int64_t most = 0;
   for (size_t i = 0; i < src.size(); ++i) {
-    if (src[i].rows() != dst[i].rows() || src[i].cols() != dst[i].cols() || src[i].dtype() != dst[i].dtype()) {
-      fail("internal: copy_many [{}, {}] to [{}, {}]", src[i].rows(), src[i].cols(), dst[i].rows(), dst[i].cols());
-    }
     const int64_t bytes = src[i].numel() * int64_t(element_size(src[i].dtype()));
     if (bytes == 0) continue;
     reading(src[i]);
@@ -168,14 +135,9 @@ void CudaBackend::copy_many(std::span<const Tensor> src, std::span<Tensor> dst) 
 
 namespace {
 
-void check_attention_shape(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache, int64_t first_pos,
-                           int64_t rows, HeadShape shape) {
+// The kernels' own limit; the rest of the contract is the front's (backend_front.cc).
+void check_supported_head_dim(HeadShape shape) {
   const int d = shape.head_dim;
-  if (shape.kv_heads <= 0 || shape.heads % shape.kv_heads != 0 || q.cols() != int64_t(shape.heads) * d ||
-      k_cache.cols() != int64_t(shape.kv_heads) * d || v_cache.cols() != k_cache.cols() ||
-      first_pos + rows > k_cache.rows() || first_pos + rows > v_cache.rows()) {
-    fail("internal: attention shapes");
-  }
   if (d % 8 != 0 || d > 128) {
     fail("cuda attention: head_dim {} is not supported (a multiple of 8 up to 128)", d);
   }
@@ -183,11 +145,10 @@ void check_attention_shape(const Tensor& q, const Tensor& k_cache, const Tensor&
 
 }  // namespace
 
-void CudaBackend::attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
-                            int64_t first_pos, HeadShape shape, Tensor& out) {
+void CudaBackend::attention_impl(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
+                                 int64_t first_pos, HeadShape shape, Tensor& out) {
   const int64_t T = q.rows();
-  check_attention_shape(q, k_cache, v_cache, first_pos, T, shape);
-  if (out.rows() != T || out.cols() != q.cols()) fail("internal: attention output shape");
+  check_supported_head_dim(shape);
   if (T == 0) return;
   reading(q);
   reading(k_cache.rows_view(0, first_pos + T));  // rows past the new tokens are never touched
@@ -198,14 +159,11 @@ void CudaBackend::attention(const Tensor& q, const Tensor& k_cache, const Tensor
   run_attention(&seq, 1, shape);
 }
 
-void CudaBackend::attention_segments(const Tensor& q, const Tensor& k, const Tensor& v,
-                                     std::span<const AttentionSegment> segments, HeadShape shape,
-                                     Tensor& out) {
+void CudaBackend::attention_segments_impl(const Tensor& q, const Tensor& k, const Tensor& v,
+                                          std::span<const AttentionSegment> segments, HeadShape shape,
+                                          Tensor& out) {
   const int64_t kv_cols = int64_t(shape.kv_heads) * shape.head_dim;
-  if (k.rows() != q.rows() || v.rows() != q.rows() || out.rows() != q.rows() || out.cols() != q.cols() ||
-      k.cols() != kv_cols || v.cols() != kv_cols) {
-    fail("internal: attention_segments shapes");
-  }
+  check_supported_head_dim(shape);
   reading(q);
   reading(k);
   reading(v);
@@ -215,8 +173,6 @@ void CudaBackend::attention_segments(const Tensor& q, const Tensor& k, const Ten
   const int64_t row_bytes = kv_cols * 2;
   for (const AttentionSegment& s : segments) {
     if (s.count == 0) continue;
-    if (s.begin < 0 || s.begin + s.count > q.rows()) fail("internal: attention segment outside the batch");
-    check_attention_shape(q, s.k_cache, s.v_cache, s.first_pos, s.count, shape);
     for (const Tensor* cache : {&s.k_cache, &s.v_cache}) {
       Tensor rows = cache->rows_view(s.first_pos, s.count);
       writing(rows);
@@ -253,15 +209,12 @@ void CudaBackend::run_attention(const cuda::AttentionSequence* seqs, int count, 
 
 namespace {
 
+// The two forms are public (the GPU tests call them without the front), so they check the
+// contract themselves, through the front's own check.
 cuda::LightningArgs lightning_args(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
-                                   HeadShape shape, float scale, Tensor& out) {
+                                   HeadShape shape, std::span<const float> slopes, float scale, Tensor& out) {
+  check_lightning_contract(q, k, v, state, shape, slopes, out);
   const int64_t d = shape.head_dim;
-  if (shape.kv_heads <= 0 || shape.heads % shape.kv_heads != 0 || q.cols() != shape.heads * d ||
-      k.cols() != shape.kv_heads * d || v.cols() != k.cols() || k.rows() != q.rows() ||
-      v.rows() != q.rows() || out.rows() != q.rows() || out.cols() != q.cols() ||
-      state.rows() != shape.heads || state.cols() != d * d) {
-    fail("internal: lightning shapes");
-  }
   if (state.dtype() != DType::f32) fail("internal: lightning state must be fp32 (alloc_state)");
   if (d > 128) fail("cuda lightning: head_dim {} is not supported (up to 128)", d);
   cuda::LightningArgs a;
@@ -283,8 +236,7 @@ cuda::LightningArgs lightning_args(const Tensor& q, const Tensor& k, const Tenso
 void CudaBackend::lightning_recurrent(const Tensor& q, const Tensor& k, const Tensor& v,
                                       Tensor& state, HeadShape shape, std::span<const float> slopes,
                                       float scale, Tensor& out) {
-  cuda::LightningArgs a = lightning_args(q, k, v, state, shape, scale, out);
-  if (int(slopes.size()) != shape.heads) fail("internal: lightning slopes");
+  cuda::LightningArgs a = lightning_args(q, k, v, state, shape, slopes, scale, out);
   for (const Tensor* t : {&q, &k, &v, static_cast<const Tensor*>(&state)}) reading(*t);
   writing(out);
   a.slopes = constant_table(slopes);
@@ -294,16 +246,15 @@ void CudaBackend::lightning_recurrent(const Tensor& q, const Tensor& k, const Te
 void CudaBackend::lightning_chunked(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
                                     HeadShape shape, std::span<const float> slopes, float scale,
                                     Tensor& out) {
-  cuda::LightningArgs a = lightning_args(q, k, v, state, shape, scale, out);
-  if (int(slopes.size()) != shape.heads) fail("internal: lightning slopes");
+  cuda::LightningArgs a = lightning_args(q, k, v, state, shape, slopes, scale, out);
   for (const Tensor* t : {&q, &k, &v, static_cast<const Tensor*>(&state)}) reading(*t);
   writing(out);
   a.slopes = constant_table(slopes);
   cuda::launch_lightning_chunked(a, scratch(cuda::lightning_chunked_scratch_bytes(a)));
 }
 
-void CudaBackend::lightning(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
-                            HeadShape shape, std::span<const float> slopes, float scale, Tensor& out) {
+void CudaBackend::lightning_impl(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
+                                 HeadShape shape, std::span<const float> slopes, float scale, Tensor& out) {
   // A few tokens (decoding) are recurrence steps; longer inputs go through chunks.
   if (q.rows() <= 4) {
     lightning_recurrent(q, k, v, state, shape, slopes, scale, out);
@@ -312,12 +263,8 @@ void CudaBackend::lightning(const Tensor& q, const Tensor& k, const Tensor& v, T
   }
 }
 
-std::vector<TokenScore> CudaBackend::score_targets(const Tensor& logits,
-                                                   std::span<const int32_t> targets) {
-  if (int64_t(targets.size()) != logits.rows()) fail("internal: score_targets row count");
-  for (int32_t target : targets) {
-    if (target < 0 || target >= logits.cols()) fail("token id {} is outside the vocabulary", target);
-  }
+std::vector<TokenScore> CudaBackend::score_targets_impl(const Tensor& logits,
+                                                        std::span<const int32_t> targets) {
   std::vector<TokenScore> scores(targets.size());
   if (targets.empty()) return scores;
   reading(logits);
@@ -339,7 +286,7 @@ std::vector<TokenScore> CudaBackend::score_targets(const Tensor& logits,
 
 static_assert(kNonFiniteRow == -1, "cuda_scoring.cu marks non-finite rows with -1");
 
-std::vector<int32_t> CudaBackend::argmax(const Tensor& logits, LogitRounding rounding) {
+std::vector<int32_t> CudaBackend::argmax_impl(const Tensor& logits, LogitRounding rounding) {
   std::vector<cuda::RowScore> rows(size_t(logits.rows()));
   if (rows.empty()) return {};
   reading(logits);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <ostream>
 
 #include "backend/backend.h"
 #include "base/error.h"
@@ -34,6 +35,9 @@ struct Param {
   std::string backend;
   OpCase op;
 };
+
+// ctest lists a parameter by what it is, not by its bytes.
+void PrintTo(const Param& p, std::ostream* os) { *os << p.backend << " " << p.op.name; }
 
 std::vector<Param> params() {
   std::vector<Param> all;

@@ -171,11 +171,6 @@ class Backend {
   OpObserver* observer_ = nullptr;
 };
 
-// The lightning contract of Backend::lightning, for the two forms that tests call directly
-// (cpu_backend.h, cuda_backend.h) without the front.
-void check_lightning_contract(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& state,
-                              HeadShape shape, std::span<const float> slopes, const Tensor& out);
-
 enum class DeviceKind { cpu, cuda };
 
 struct DeviceSpec {

@@ -53,8 +53,6 @@ void check_attention(const Tensor& q, int64_t rows, const Tensor& k_cache, const
   }
 }
 
-}  // namespace
-
 void check_lightning_contract(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& state,
                               HeadShape shape, std::span<const float> slopes, const Tensor& out) {
   check_head_shape(shape, "lightning");
@@ -66,6 +64,8 @@ void check_lightning_contract(const Tensor& q, const Tensor& k, const Tensor& v,
          q.cols(), k.rows(), k.cols(), state.rows(), state.cols(), slopes.size(), shape.heads, d);
   }
 }
+
+}  // namespace
 
 template <typename Impl>
 decltype(auto) Backend::observed(const char* op, int64_t rows, Impl impl) {

@@ -20,7 +20,6 @@ constexpr const char* kKeptColor = "#d9480f";
 constexpr const char* kCommonsenseColor = "#5c940d";
 constexpr const char* kRetrievalColor = "#1971c2";
 
-
 // Round tick values covering [lo, hi]: a step of 1, 2 or 5 times a power of ten giving about
 // five intervals, and the axis range widened to whole steps.
 struct Axis {

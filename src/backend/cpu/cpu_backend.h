@@ -44,7 +44,8 @@ class CpuBackend final : public Backend {
 };
 
 // The two forms of lightning attention, exposed so tests can hold them against each other.
-// Both process rows [0, T) of q/k/v for every head and leave the final state in `state`.
+// Both process rows [0, T) of q/k/v for every head and leave the final state in `state`. Their
+// inputs must keep Backend::lightning's contract, which only the front checks.
 void lightning_recurrent(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
                          HeadShape shape, std::span<const float> slopes, float scale, Tensor& out);
 void lightning_chunked(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,

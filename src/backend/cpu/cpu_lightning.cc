@@ -26,7 +26,6 @@ void for_heads(int heads, Fn fn) {
 
 void lightning_recurrent(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
                          HeadShape shape, std::span<const float> slopes, float scale, Tensor& out) {
-  check_lightning_contract(q, k, v, state, shape, slopes, out);
   const int d = shape.head_dim;
   const int group = shape.heads / shape.kv_heads;
   for_heads(shape.heads, [&](int h) {
@@ -55,7 +54,6 @@ void lightning_recurrent(const Tensor& q, const Tensor& k, const Tensor& v, Tens
 void lightning_chunked(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
                        HeadShape shape, std::span<const float> slopes, float scale, Tensor& out,
                        int chunk_size) {
-  check_lightning_contract(q, k, v, state, shape, slopes, out);
   const int d = shape.head_dim;
   const int group = shape.heads / shape.kv_heads;
   const int64_t T = q.rows();

@@ -29,7 +29,8 @@ class CudaBackend final : public Backend {
   DType activation_dtype() const override { return DType::bf16; }
 
   // The two forms of lightning attention, exposed so the GPU tests can hold them against each
-  // other (lightning() picks recurrent for one row, chunked otherwise).
+  // other (lightning() picks recurrent for one row, chunked otherwise). Their inputs must keep
+  // Backend::lightning's contract, which only the front checks.
   void lightning_recurrent(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
                            HeadShape shape, std::span<const float> slopes, float scale, Tensor& out);
   void lightning_chunked(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,

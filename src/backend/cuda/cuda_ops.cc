@@ -209,11 +209,8 @@ void CudaBackend::run_attention(const cuda::AttentionSequence* seqs, int count, 
 
 namespace {
 
-// The two forms are public (the GPU tests call them without the front), so they check the
-// contract themselves, through the front's own check.
 cuda::LightningArgs lightning_args(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
-                                   HeadShape shape, std::span<const float> slopes, float scale, Tensor& out) {
-  check_lightning_contract(q, k, v, state, shape, slopes, out);
+                                   HeadShape shape, float scale, Tensor& out) {
   const int64_t d = shape.head_dim;
   if (state.dtype() != DType::f32) fail("internal: lightning state must be fp32 (alloc_state)");
   if (d > 128) fail("cuda lightning: head_dim {} is not supported (up to 128)", d);
@@ -236,7 +233,7 @@ cuda::LightningArgs lightning_args(const Tensor& q, const Tensor& k, const Tenso
 void CudaBackend::lightning_recurrent(const Tensor& q, const Tensor& k, const Tensor& v,
                                       Tensor& state, HeadShape shape, std::span<const float> slopes,
                                       float scale, Tensor& out) {
-  cuda::LightningArgs a = lightning_args(q, k, v, state, shape, slopes, scale, out);
+  cuda::LightningArgs a = lightning_args(q, k, v, state, shape, scale, out);
   for (const Tensor* t : {&q, &k, &v, static_cast<const Tensor*>(&state)}) reading(*t);
   writing(out);
   a.slopes = constant_table(slopes);
@@ -246,7 +243,7 @@ void CudaBackend::lightning_recurrent(const Tensor& q, const Tensor& k, const Te
 void CudaBackend::lightning_chunked(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
                                     HeadShape shape, std::span<const float> slopes, float scale,
                                     Tensor& out) {
-  cuda::LightningArgs a = lightning_args(q, k, v, state, shape, slopes, scale, out);
+  cuda::LightningArgs a = lightning_args(q, k, v, state, shape, scale, out);
   for (const Tensor* t : {&q, &k, &v, static_cast<const Tensor*>(&state)}) reading(*t);
   writing(out);
   a.slopes = constant_table(slopes);

@@ -7,9 +7,10 @@
 //   decode   greedy tokens after a 4096-token prompt, batch 1 and 32: (t(65 new) - t(1 new)) / 64
 // Each time is the median of three runs (host-bound work varies from run to run).
 // With --profile it instead runs a smaller version of each through OpProfiler and prints where the
-// time goes, op by op.
+// time goes, op by op (device time); --host-profile does the same without synchronising, charging
+// each op its host time and the runtime's own work to "(between ops)".
 // Usage: bench_cuda_model MODEL_DIR [--rnn RUN_DIR --convert L] [--label NAME] [--skip-b32]
-//                        [--profile]
+//                        [--profile | --host-profile]
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -60,7 +61,7 @@ int run(int argc, char** argv) {
   model::LoadOptions options;
   std::vector<int> convert;
   std::string label = "original";
-  bool skip_b32 = false, profile = false;
+  bool skip_b32 = false, profile = false, host_profile = false;
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--rnn" && i + 1 < argc) options.rnn_dir = argv[++i];
@@ -68,6 +69,7 @@ int run(int argc, char** argv) {
     else if (a == "--label" && i + 1 < argc) label = argv[++i];
     else if (a == "--skip-b32") skip_b32 = true;
     else if (a == "--profile") profile = true;
+    else if (a == "--host-profile") profile = host_profile = true;
     else fail("bench_cuda_model: unknown argument '{}'", a);
   }
   options.rnn_layers = convert;
@@ -76,7 +78,7 @@ int run(int argc, char** argv) {
   std::optional<model::Model> m;
   load_s = seconds(b, [&] { m.emplace(model::Model::load(b, argv[1], options)); });
   std::optional<bench::OpProfiler> profiler;
-  if (profile) profiler.emplace(b);
+  if (profile) profiler.emplace(b, host_profile ? bench::OpProfiler::Mode::host : bench::OpProfiler::Mode::device);
   runtime::ModelRunner runner(b, *m, model::Variant::converting(m->num_layers(), convert));
   const int vocab = int(m->config().vocab_size);
   std::mt19937 rng(7);

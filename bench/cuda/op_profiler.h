@@ -2,6 +2,10 @@
 // each op) to the op's name, through the Backend front's observer hook. Synchronising removes the
 // overlap of host launches and device work, so totals exceed a normal run; the split between ops
 // is what it is for: which op to make faster.
+//
+// In host mode (Mode::host) it does not synchronise: each op is charged only the host time its
+// call took (checks, allocation, the launch), and the time between ops — the runtime's own work —
+// goes to "(between ops)". That split says what a host-bound decoding step spends its time on.
 #pragma once
 
 #include <fmt/format.h>
@@ -17,8 +21,9 @@ namespace halo::bench {
 
 class OpProfiler final : public backend::OpObserver {
  public:
+  enum class Mode { device, host };
   // Watches `backend` until destroyed.
-  explicit OpProfiler(backend::Backend& backend) : backend_(backend) {
+  explicit OpProfiler(backend::Backend& backend, Mode mode = Mode::device) : backend_(backend), mode_(mode) {
     backend_.synchronize();
     backend_.set_observer(this);
   }
@@ -30,12 +35,19 @@ class OpProfiler final : public backend::OpObserver {
     // A one-row linear is a decoding step's GEMV: a different kernel, so its own line.
     current_ = std::string(op) + (rows == 1 && std::string_view(op) == "linear" ? " (1 row)" : "");
     start_ = std::chrono::steady_clock::now();
+    if (mode_ == Mode::host && have_end_) {
+      Entry& gap = totals_["(between ops)"];
+      gap.calls++;
+      gap.seconds += std::chrono::duration<double>(start_ - last_end_).count();
+    }
   }
   void op_end(const char*) override {
-    backend_.synchronize();
+    if (mode_ == Mode::device) backend_.synchronize();
+    last_end_ = std::chrono::steady_clock::now();
+    have_end_ = true;
     Entry& e = totals_[current_];
     e.calls++;
-    e.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    e.seconds += std::chrono::duration<double>(last_end_ - start_).count();
   }
 
   // "op  calls  ms  share" lines, largest first, then clears the totals.
@@ -50,6 +62,7 @@ class OpProfiler final : public backend::OpObserver {
                          100 * e.seconds / all);
     }
     totals_.clear();
+    have_end_ = false;
     return out;
   }
 
@@ -59,9 +72,11 @@ class OpProfiler final : public backend::OpObserver {
     double seconds = 0;
   };
   backend::Backend& backend_;
+  Mode mode_;
   std::map<std::string, Entry> totals_;
   std::string current_;
-  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point start_, last_end_;
+  bool have_end_ = false;
 };
 
 }  // namespace halo::bench

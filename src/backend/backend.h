@@ -88,6 +88,9 @@ class Backend {
 
   // y[M,N] = x[M,K] · w[N,K]ᵀ  (PyTorch nn.Linear without bias).
   void linear(const Tensor& x, const Tensor& w, Tensor& y);
+  // linear(x, w[i], y[i]) for every i: the projections that read one input (q/k/v, gate/up).
+  // Backends may do them in one launch (default: one by one).
+  void linear_many(const Tensor& x, std::span<const Tensor> w, std::span<Tensor> y);
   // out[t,:] = table[ids[t],:]; an id outside the table is a halo::Error naming it.
   void embedding(std::span<const int32_t> ids, const Tensor& table, Tensor& out);
   // RMSNorm over each consecutive group of w.cols() columns: y = w * x / sqrt(mean(x²) + eps).
@@ -140,6 +143,7 @@ class Backend {
   virtual void copy_impl(const Tensor& src, Tensor& dst) = 0;
   virtual void copy_many_impl(std::span<const Tensor> src, std::span<Tensor> dst);
   virtual void linear_impl(const Tensor& x, const Tensor& w, Tensor& y) = 0;
+  virtual void linear_many_impl(const Tensor& x, std::span<const Tensor> w, std::span<Tensor> y);
   virtual void embedding_impl(std::span<const int32_t> ids, const Tensor& table, Tensor& out) = 0;
   virtual void rms_norm_impl(const Tensor& x, const Tensor& w, float eps, Tensor& y) = 0;
   virtual void add_impl(Tensor& x, const Tensor& delta) = 0;

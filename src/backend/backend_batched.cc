@@ -11,6 +11,10 @@ void Backend::copy_many_impl(std::span<const Tensor> src, std::span<Tensor> dst)
   for (size_t i = 0; i < src.size(); ++i) copy_impl(src[i], dst[i]);
 }
 
+void Backend::linear_many_impl(const Tensor& x, std::span<const Tensor> w, std::span<Tensor> y) {
+  for (size_t i = 0; i < w.size(); ++i) linear_impl(x, w[i], y[i]);
+}
+
 void Backend::attention_segments_impl(const Tensor& q, const Tensor& k, const Tensor& v,
                                       std::span<const AttentionSegment> segments, HeadShape shape,
                                       Tensor& out) {

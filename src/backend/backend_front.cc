@@ -115,12 +115,26 @@ void Backend::copy_many(std::span<const Tensor> src, std::span<Tensor> dst) {
   observed("copy_many", int64_t(src.size()), [&] { copy_many_impl(src, dst); });
 }
 
-void Backend::linear(const Tensor& x, const Tensor& w, Tensor& y) {
+namespace {
+
+void check_linear(const Tensor& x, const Tensor& w, const Tensor& y, const char* op) {
   if (x.cols() != w.cols() || y.rows() != x.rows() || y.cols() != w.rows()) {
-    fail("internal: linear [{}, {}] x [{}, {}]ᵀ -> [{}, {}]", x.rows(), x.cols(), w.rows(), w.cols(), y.rows(),
+    fail("internal: {} [{}, {}] x [{}, {}]ᵀ -> [{}, {}]", op, x.rows(), x.cols(), w.rows(), w.cols(), y.rows(),
          y.cols());
   }
+}
+
+}  // namespace
+
+void Backend::linear(const Tensor& x, const Tensor& w, Tensor& y) {
+  check_linear(x, w, y, "linear");
   observed("linear", x.rows(), [&] { linear_impl(x, w, y); });
+}
+
+void Backend::linear_many(const Tensor& x, std::span<const Tensor> w, std::span<Tensor> y) {
+  if (w.size() != y.size()) fail("internal: linear_many of {} weights into {} outputs", w.size(), y.size());
+  for (size_t i = 0; i < w.size(); ++i) check_linear(x, w[i], y[i], "linear_many");
+  observed("linear_many", x.rows(), [&] { linear_many_impl(x, w, y); });
 }
 
 void Backend::embedding(std::span<const int32_t> ids, const Tensor& table, Tensor& out) {

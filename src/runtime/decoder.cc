@@ -118,10 +118,10 @@ Decoder::Projected Decoder::project(const Tensor& wq, const Tensor& wk, const Te
                                     const Tensor& q_norm, const Tensor& k_norm, const model::Layer& layer,
                                     std::span<const int64_t> positions, const Tensor& n) {
   const int64_t T = n.rows();
-  Projected p{backend_.alloc(T, wq.rows()), backend_.alloc(T, wk.rows()), backend_.alloc(T, wv.rows())};
-  backend_.linear(n, wq, p.q);
-  backend_.linear(n, wk, p.k);
-  backend_.linear(n, wv, p.v);
+  Tensor out[] = {backend_.alloc(T, wq.rows()), backend_.alloc(T, wk.rows()), backend_.alloc(T, wv.rows())};
+  const Tensor weights[] = {wq, wk, wv};
+  backend_.linear_many(n, weights, out);
+  Projected p{out[0], out[1], out[2]};
   if (!q_norm.empty()) {
     backend_.rms_norm(p.q, q_norm, layer.rms_norm_eps, p.q);
     backend_.rms_norm(p.k, k_norm, layer.rms_norm_eps, p.k);
@@ -184,11 +184,11 @@ void Decoder::mlp(const model::Layer& layer, Tensor& x) {
   const int64_t T = x.rows();
   Tensor n = backend_.alloc(T, x.cols());
   backend_.rms_norm(x, w.post_norm, layer.rms_norm_eps, n);
-  Tensor gate = backend_.alloc(T, w.gate.rows());
-  Tensor up = backend_.alloc(T, w.up.rows());
-  backend_.linear(n, w.gate, gate);
-  backend_.linear(n, w.up, up);
-  backend_.swiglu(gate, up, gate);
+  Tensor gate_up[] = {backend_.alloc(T, w.gate.rows()), backend_.alloc(T, w.up.rows())};
+  const Tensor weights[] = {w.gate, w.up};
+  backend_.linear_many(n, weights, gate_up);
+  Tensor& gate = gate_up[0];
+  backend_.swiglu(gate, gate_up[1], gate);
   Tensor down = backend_.alloc(T, x.cols());
   backend_.linear(gate, w.down, down);
   backend_.add(x, down);

@@ -50,6 +50,24 @@ std::vector<OpCase> op_cases() {
       return b.download(y);
     });
   }
+  // Several projections of one input (q/k/v, gate/up): one GEMV launch for a few rows, separate
+  // GEMMs for more; output sizes that do not fill a block of columns; four and five weights (the
+  // CUDA launch takes at most four).
+  for (auto [m, k, parts] : std::vector<std::array<int64_t, 3>>{{1, 64, 3}, {4, 128, 2}, {3, 48, 4}, {9, 64, 3}, {2, 32, 5}}) {
+    add(fmt::format("linear_many_{}x{}_{}weights", m, k, parts), [=](Backend& b) {
+      Tensor x = input(b, m, k, 120);
+      std::vector<Tensor> w, y;
+      for (int64_t p = 0; p < parts; ++p) {
+        const int64_t n = 20 + 37 * p;
+        w.push_back(input(b, n, k, 121 + uint32_t(p), 0.05f));
+        y.push_back(poisoned(b, m, n));
+      }
+      b.linear_many(x, w, y);
+      std::vector<float> out;
+      for (const Tensor& t : y) append(out, b.download(t));
+      return out;
+    });
+  }
   for (int64_t cols : {8, 12, 2048}) {
     add(fmt::format("embedding_{}", cols), [=](Backend& b) {
       Tensor table = input(b, 100, cols, 3);
@@ -113,6 +131,14 @@ std::vector<OpCase> op_cases() {
         for (auto& p : pos) p = (p * 7919) % 5000;
         b.rope(y, d, pos, inv);
         append(out, b.download(y));
+        // The same positions again (a backend may keep them uploaded), then other positions of the
+        // same count (it must not).
+        Tensor z = input(b, rows, cols, 16);
+        b.rope(z, d, pos, inv);
+        append(out, b.download(z));
+        for (auto& p : pos) p = (p + 11) % 5000;
+        b.rope(z, d, pos, inv);
+        append(out, b.download(z));
         return out;
       });
     }
@@ -124,7 +150,9 @@ std::vector<OpCase> op_cases() {
   for (Attn a : std::vector<Attn>{{1, 0, 4, 2, 8},      {5, 0, 4, 2, 16},    {1, 100, 16, 8, 128},
                                   {70, 0, 16, 8, 128},  {33, 40, 6, 3, 16},  {130, 0, 2, 1, 64},
                                   {1, 4000, 16, 8, 128}, {3, 300, 8, 8, 32}, {200, 70, 4, 1, 128},
-                                  {64, 0, 2, 2, 128},   {65, 63, 2, 1, 24}}) {
+                                  {64, 0, 2, 2, 128},   {65, 63, 2, 1, 24},
+                                  // decoding tiles (≤ 16 rows) with 4 query heads a kv head
+                                  {1, 2000, 32, 8, 128}, {16, 50, 8, 2, 64}, {17, 50, 8, 2, 64}}) {
     add(fmt::format("attention_T{}_from{}_h{}_kv{}_d{}", a.rows, a.first, a.heads, a.kv, a.d),
         [=](Backend& b) {
           const int64_t cap = a.first + a.rows + 3;
@@ -140,11 +168,19 @@ std::vector<OpCase> op_cases() {
     std::vector<std::array<int64_t, 2>> segments;  // (new rows, cached prefix)
     int heads, kv, d;
   };
+  // A decode step of 70 sequences: more tiles than one launch takes (64).
+  Batch decode_step{{}, 32, 8, 128};
+  for (int i = 0; i < 70; ++i) decode_step.segments.push_back({1, (i * 37) % 300});
   for (const Batch& bt : std::vector<Batch>{{{{1, 4000}, {1, 17}, {1, 0}, {1, 300}}, 16, 8, 128},
                                             {{{80, 0}, {30, 80}, {25, 80}, {1, 5}}, 4, 2, 16},
-                                            {{{0, 3}, {130, 0}, {7, 64}}, 6, 3, 64}}) {
+                                            {{{0, 3}, {130, 0}, {7, 64}}, 6, 3, 64},
+                                            decode_step}) {
     std::string name = fmt::format("attention_segments_h{}_kv{}_d{}", bt.heads, bt.kv, bt.d);
-    for (auto [n, first] : bt.segments) name += fmt::format("_{}at{}", n, first);
+    if (bt.segments.size() > 8) {
+      name += fmt::format("_{}_decoding_sequences", bt.segments.size());
+    } else {
+      for (auto [n, first] : bt.segments) name += fmt::format("_{}at{}", n, first);
+    }
     add(name, [=](Backend& b) {
       int64_t total = 0;
       for (auto [n, first] : bt.segments) total += n;

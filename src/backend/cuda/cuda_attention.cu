@@ -1,7 +1,8 @@
 // Causal softmax attention, flash-attention style: scores live only in registers, never as a T×T
 // matrix. A block takes 64 query rows of one or two query heads that share a kv head (4 warps a
-// head, 16 rows a warp), so each key/value tile serves both heads of a GQA pair, and walks the
-// cache in tiles of 64 keys. Tiles are staged in shared memory by cp.async, double-buffered so the
+// head, 16 rows a warp) — or, for sequences of at most 16 new rows (decoding), 16 rows of up to
+// four such heads (1 warp a head) — so each key/value tile serves every head of the block, and
+// walks the cache in tiles of 64 keys. Tiles are staged in shared memory by cp.async, double-buffered so the
 // next tile loads while this one is used, and fed to the tensor cores by ldmatrix. Q·Kᵀ and P·V run
 // on mma.sync m16n8k16 (bf16 in, fp32 accumulate); the softmax is online in fp32 with base-2
 // exponentials. The accumulator layout of mma.sync is known, so the S tile is reused in registers as
@@ -26,9 +27,7 @@ namespace halo::backend::cuda {
 
 namespace {
 
-constexpr int kRows = 64;     // query rows per block
-constexpr int kKeys = 64;     // keys per tile
-constexpr int kThreads = 128;
+constexpr int kKeys = 64;  // keys per tile
 constexpr float kLog2e = 1.4426950408889634f;
 
 __device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
@@ -104,13 +103,18 @@ struct TileBatch {
 };
 
 // DP: head_dim rounded up to a multiple of 16 (the mma k-step); columns past head_dim are zero.
-// HPB: query heads per block (2 when a kv head serves an even number of query heads).
-// Block (tile, head group, split); split partials are indexed by tile * kRows + row.
-template <int DP, int HPB>
-__global__ void __launch_bounds__(kThreads* HPB)
+// HPB: query heads per block (heads that share a kv head, so they share its key/value tiles).
+// WPH: warps per head, 16 query rows each: 4 (64-row tiles) for prefill and continuations, 1
+// (16-row tiles) for decoding, where a sequence has one new row and the other rows of a tile are
+// computed for nothing — a 64-row tile there spends 64 times the useful softmax work per key.
+// Block (tile, head group, split); split partials are indexed by tile * (16 * WPH) + row.
+template <int DP, int HPB, int WPH>
+__global__ void __launch_bounds__(32 * WPH * HPB)
     attention_kernel(const __grid_constant__ TileBatch batch, AttentionShape a, SplitArgs split,
                      float scale_log2) {
   constexpr int S = kStride<DP>;
+  constexpr int kRows = 16 * WPH;
+  constexpr int kThreads = 32 * WPH * HPB;
   extern __shared__ __align__(16) bf16_bits smem[];
   // smem: [stage][K|V][kKeys][S]
   auto tile_row = [&](int stage, int which, int r) { return smem + ((stage * 2 + which) * kKeys + r) * S; };
@@ -119,7 +123,7 @@ __global__ void __launch_bounds__(kThreads* HPB)
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int g = lane / 4, t = lane % 4;
   const int group = a.heads / a.kv_heads;
-  const int h = blockIdx.y * HPB + warp / 4;
+  const int h = blockIdx.y * HPB + warp / WPH;
   const int kvh = h / group;
   const int64_t q0 = tl.q0;
   const int64_t rows = tl.rows;
@@ -142,7 +146,7 @@ __global__ void __launch_bounds__(kThreads* HPB)
   const bf16_bits* vh = tl.v + int64_t(kvh) * d;
   auto load_tile = [&](int stage, int64_t tile) {
     constexpr int kChunks = kKeys * DP / 8;  // 16-byte pieces per matrix
-    for (int c = threadIdx.x; c < kChunks; c += kThreads * HPB) {
+    for (int c = threadIdx.x; c < kChunks; c += kThreads) {
       const int r = c / (DP / 8), col = (c % (DP / 8)) * 8;
       const int64_t key = tile + r;
       const bool valid = key < key_end && col < d;
@@ -155,7 +159,7 @@ __global__ void __launch_bounds__(kThreads* HPB)
   cp_async_commit();
 
   // This warp's 16 query rows as mma A fragments (rows g and g+8, columns t*2 and t*2+8).
-  const int64_t row_a = q0 + (warp % 4) * 16 + g, row_b = row_a + 8;
+  const int64_t row_a = q0 + (warp % WPH) * 16 + g, row_b = row_a + 8;
   uint32_t qf[DP / 16][4];
   const bf16_bits* qh = tl.q + int64_t(h) * d;
 #pragma unroll
@@ -171,7 +175,7 @@ __global__ void __launch_bounds__(kThreads* HPB)
     qf[kk][3] = load(row_b, c1);
   }
   const int64_t pos_a = first_pos + row_a, pos_b = first_pos + row_b;
-  const int64_t warp_first_pos = first_pos + q0 + (warp % 4) * 16;
+  const int64_t warp_first_pos = first_pos + q0 + (warp % WPH) * 16;
 
   float o[DP / 8][4];
 #pragma unroll
@@ -328,7 +332,7 @@ __global__ void __launch_bounds__(kThreads* HPB)
 }
 
 // One block per (tile row, head): weights each split's partial output by exp2(m_split - m_max).
-template <int DP>
+template <int DP, int kRows>
 __global__ void merge_splits_kernel(const __grid_constant__ TileBatch batch, AttentionShape a,
                                     SplitArgs split) {
   const int tile = blockIdx.x / kRows, r = blockIdx.x % kRows;
@@ -353,50 +357,73 @@ __global__ void merge_splits_kernel(const __grid_constant__ TileBatch batch, Att
 
 int padded_dim(int head_dim) { return head_dim <= 16 ? 16 : head_dim <= 32 ? 32 : head_dim <= 64 ? 64 : 128; }
 
-int heads_per_block(const AttentionShape& a) { return (a.heads / a.kv_heads) % 2 == 0 ? 2 : 1; }
+// Query heads per block: as many of a kv head's query heads as the block's warps allow (at most
+// 8 warps: 2 heads of 4 warps, or 4 heads of 1).
+int heads_per_block(const AttentionShape& a, int wph) {
+  const int group = a.heads / a.kv_heads;
+  if (wph == 1 && group % 4 == 0) return 4;
+  return group % 2 == 0 ? 2 : 1;
+}
 
 // The launches of a call: tiles of every sequence, heaviest first, at most kMaxTiles a launch,
-// each with its split count.
+// each with its split count. Sequences of up to 16 new rows (decoding, short continuations) get
+// one 16-row tile (1 warp a head); longer ones 64-row tiles (4 warps a head).
 struct Launch {
   TileBatch batch;
   int splits = 1;
+  int wph = 4;  // warps per head
 };
 
-std::vector<Launch> plan(const AttentionSequence* seqs, int count, const AttentionShape& a) {
-  std::vector<Tile> tiles;
-  for (int i = 0; i < count; ++i) {
-    const AttentionSequence& q = seqs[i];
-    for (int64_t q0 = 0; q0 < q.rows; q0 += kRows) {
-      tiles.push_back({q.q, q.k, q.v, q.out, q.first_pos, int32_t(q.rows), int32_t(q0)});
-    }
-  }
-  auto keys = [](const Tile& t) { return t.first_pos + std::min<int64_t>(t.q0 + kRows, t.rows); };
+void plan_tiles(std::vector<Tile> tiles, int wph, const AttentionShape& a, std::vector<Launch>& launches) {
+  const int64_t rows_per_tile = 16 * wph;
+  auto keys = [&](const Tile& t) { return t.first_pos + std::min<int64_t>(t.q0 + rows_per_tile, t.rows); };
   std::stable_sort(tiles.begin(), tiles.end(), [&](const Tile& x, const Tile& y) { return keys(x) > keys(y); });
-  std::vector<Launch> launches;
   for (size_t begin = 0; begin < tiles.size(); begin += kMaxTiles) {
     Launch l;
+    l.wph = wph;
     l.batch.count = int(std::min<size_t>(kMaxTiles, tiles.size() - begin));
     std::copy_n(tiles.begin() + long(begin), l.batch.count, l.batch.tiles);
-    const int64_t blocks = int64_t(l.batch.count) * (a.heads / heads_per_block(a));
-    if (blocks < a.multiprocessors) {
-      const int64_t wanted = (2 * int64_t(a.multiprocessors) + blocks - 1) / blocks;
+    const int64_t blocks = int64_t(l.batch.count) * (a.heads / heads_per_block(a, wph));
+    // Enough blocks to keep every multiprocessor busy: the small decoding blocks (2-4 warps, three
+    // resident a multiprocessor for head_dim 128) want several waves, the large ones two.
+    const int64_t target = int64_t(a.multiprocessors) * (wph == 1 ? 4 : 2);
+    if (blocks < target / 2 || (wph == 1 && blocks < target)) {
+      const int64_t wanted = (target + blocks - 1) / blocks;
       // At least two tiles of keys per split, so merging stays cheap next to the work split.
       const int64_t most = std::max<int64_t>(1, keys(l.batch.tiles[0]) / (2 * kKeys));
       l.splits = int(std::clamp<int64_t>(std::min(wanted, most), 1, 64));
     }
     launches.push_back(l);
   }
+}
+
+std::vector<Launch> plan(const AttentionSequence* seqs, int count, const AttentionShape& a) {
+  std::vector<Tile> small, large;
+  for (int i = 0; i < count; ++i) {
+    const AttentionSequence& q = seqs[i];
+    if (q.rows <= 16) {
+      small.push_back({q.q, q.k, q.v, q.out, q.first_pos, int32_t(q.rows), 0});
+      continue;
+    }
+    for (int64_t q0 = 0; q0 < q.rows; q0 += 64) {
+      large.push_back({q.q, q.k, q.v, q.out, q.first_pos, int32_t(q.rows), int32_t(q0)});
+    }
+  }
+  std::vector<Launch> launches;
+  plan_tiles(std::move(large), 4, a, launches);
+  plan_tiles(std::move(small), 1, a, launches);
   return launches;
 }
 
 size_t partial_bytes(const Launch& l, const AttentionShape& a) {
   if (l.splits == 1) return 0;
-  return size_t(l.splits) * size_t(l.batch.count) * kRows * size_t(a.heads) *
+  return size_t(l.splits) * size_t(l.batch.count) * size_t(16 * l.wph) * size_t(a.heads) *
          size_t(padded_dim(a.head_dim) + 2) * sizeof(float);
 }
 
-template <int DP, int HPB>
+template <int DP, int HPB, int WPH>
 void launch(const Launch& l, const AttentionShape& a, void* scratch) {
+  constexpr int kRows = 16 * WPH;
   SplitArgs split;
   split.splits = l.splits;
   const float scale_log2 = kLog2e / sqrtf(float(a.head_dim));
@@ -408,17 +435,17 @@ void launch(const Launch& l, const AttentionShape& a, void* scratch) {
   constexpr size_t bytes = smem_bytes<DP>();
   if constexpr (bytes > 48 * 1024) {
     static const bool raised = [] {
-      check(cudaFuncSetAttribute(attention_kernel<DP, HPB>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+      check(cudaFuncSetAttribute(attention_kernel<DP, HPB, WPH>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                  int(bytes)),
             "attention");
       return true;
     }();
     (void)raised;
   }
-  attention_kernel<DP, HPB><<<grid, kThreads * HPB, bytes>>>(l.batch, a, split, scale_log2);
+  attention_kernel<DP, HPB, WPH><<<grid, 32 * WPH * HPB, bytes>>>(l.batch, a, split, scale_log2);
   check_launch("attention");
   if (split.splits > 1) {
-    merge_splits_kernel<DP><<<dim3(unsigned(l.batch.count * kRows), unsigned(a.heads)), std::min(DP, 128)>>>(
+    merge_splits_kernel<DP, kRows><<<dim3(unsigned(l.batch.count * kRows), unsigned(a.heads)), std::min(DP, 128)>>>(
         l.batch, a, split);
     check_launch("attention merge");
   }
@@ -426,10 +453,15 @@ void launch(const Launch& l, const AttentionShape& a, void* scratch) {
 
 template <int DP>
 void launch_dim(const Launch& l, const AttentionShape& a, void* scratch) {
-  if (heads_per_block(a) == 2) {
-    launch<DP, 2>(l, a, scratch);
+  const int hpb = heads_per_block(a, l.wph);
+  if (l.wph == 1) {
+    if (hpb == 4) launch<DP, 4, 1>(l, a, scratch);
+    else if (hpb == 2) launch<DP, 2, 1>(l, a, scratch);
+    else launch<DP, 1, 1>(l, a, scratch);
+  } else if (hpb == 2) {
+    launch<DP, 2, 4>(l, a, scratch);
   } else {
-    launch<DP, 1>(l, a, scratch);
+    launch<DP, 1, 4>(l, a, scratch);
   }
 }
 

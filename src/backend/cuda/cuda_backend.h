@@ -14,6 +14,7 @@ namespace halo::backend {
 namespace cuda {
 class Gemm;
 class LazyZero;
+class PinnedStaging;
 struct AttentionSequence;
 }
 
@@ -49,6 +50,8 @@ class CudaBackend final : public Backend {
   void copy_many_impl(std::span<const Tensor> src, std::span<Tensor> dst) override;
 
   void linear_impl(const Tensor& x, const Tensor& w, Tensor& y) override;
+  // A few rows (decoding): all products in one GEMV launch; otherwise one cuBLASLt call each.
+  void linear_many_impl(const Tensor& x, std::span<const Tensor> w, std::span<Tensor> y) override;
   void embedding_impl(std::span<const int32_t> ids, const Tensor& table, Tensor& out) override;
   void rms_norm_impl(const Tensor& x, const Tensor& w, float eps, Tensor& y) override;
   void add_impl(Tensor& x, const Tensor& delta) override;
@@ -82,7 +85,9 @@ class CudaBackend final : public Backend {
   // Device scratch of at least `bytes`, valid until the next call that asks for scratch.
   void* scratch(size_t bytes);
   // Copies a small host array to device scratch owned by `slot` (0..kSlots-1), returns it.
-  const void* stage(int slot, const void* data, size_t bytes);
+  // may_reuse: the device never writes this slot, so when the bytes equal the slot's last staging
+  // (a step's positions, asked for by both ropes of every layer) nothing is copied.
+  const void* stage(int slot, const void* data, size_t bytes, bool may_reuse = false);
   // Device copy of a constant table (RoPE frequencies, lightning slopes), uploaded once.
   const float* constant_table(std::span<const float> values);
 
@@ -90,6 +95,7 @@ class CudaBackend final : public Backend {
   std::string device_name_;
   std::unique_ptr<cuda::Gemm> gemm_;
   std::shared_ptr<cuda::LazyZero> zeros_;
+  std::unique_ptr<cuda::PinnedStaging> pinned_;
   struct Buffer {
     void* data = nullptr;
     size_t bytes = 0;
@@ -97,6 +103,7 @@ class CudaBackend final : public Backend {
   static constexpr int kSlots = 5;
   Buffer scratch_;
   Buffer staged_[kSlots];
+  std::vector<char> staged_bytes_[kSlots];  // host copy of a reusable slot's last staging
   std::vector<std::pair<std::vector<float>, std::shared_ptr<void>>> tables_;
 };
 

@@ -1,5 +1,6 @@
 // y = x wᵀ for a handful of rows of x (decoding one or a few sequences): a matrix-vector product
-// that only has to stream w once. One warp per output column (a row of w), 16-byte loads of w and
+// that only has to stream w once. Several matrices that read the same x (q/k/v, gate/up) share one
+// launch: the blocks are split between them. One warp per output column (a row of w), 16-byte loads of w and
 // x, fp32 accumulation, one warp reduction. cuBLASLt does this too, but its per-call host work is
 // several times a kernel launch, and at batch 1 the decode step is bound by exactly that.
 #include "backend/cuda/cuda_check.h"
@@ -11,13 +12,26 @@ namespace {
 
 constexpr int kWarps = 8;
 
+// The matrices of one launch: part p's output columns are blocks [first_block[p], first_block[p+1]).
+struct Parts {
+  int count = 0;
+  const bf16_bits* w[kGemvMaxParts] = {};
+  void* y[kGemvMaxParts] = {};
+  int64_t n[kGemvMaxParts] = {};
+  int64_t first_block[kGemvMaxParts + 1] = {};
+};
+
 template <int M, bool F32>
 __global__ void __launch_bounds__(kWarps * 32)
-    gemv_kernel(const bf16_bits* x, const bf16_bits* w, int64_t n, int k, void* y) {
+    gemv_kernel(const bf16_bits* x, const __grid_constant__ Parts parts, int k) {
+  int p = 0;
+  while (p + 1 < parts.count && blockIdx.x >= parts.first_block[p + 1]) ++p;
+  const int64_t n = parts.n[p];
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int64_t col = blockIdx.x * int64_t(kWarps) + warp;
+  const int64_t col = (blockIdx.x - parts.first_block[p]) * int64_t(kWarps) + warp;
   if (col >= n) return;
-  const bf16_bits* wr = w + col * k;
+  const bf16_bits* wr = parts.w[p] + col * k;
+  void* y = parts.y[p];
   float acc[M] = {};
 #pragma unroll 4
   for (int i = lane * 8; i < k; i += 32 * 8) {
@@ -47,13 +61,23 @@ __global__ void __launch_bounds__(kWarps * 32)
 }
 
 template <int M>
-void launch_rows(const bf16_bits* x, const bf16_bits* w, int64_t n, int64_t k, void* y, bool y_f32) {
-  const unsigned blocks = unsigned((n + kWarps - 1) / kWarps);
+void launch_rows(const bf16_bits* x, const Parts& parts, int64_t k, bool y_f32) {
+  const unsigned blocks = unsigned(parts.first_block[parts.count]);
   if (y_f32) {
-    gemv_kernel<M, true><<<blocks, kWarps * 32>>>(x, w, n, int(k), y);
+    gemv_kernel<M, true><<<blocks, kWarps * 32>>>(x, parts, int(k));
   } else {
-    gemv_kernel<M, false><<<blocks, kWarps * 32>>>(x, w, n, int(k), y);
+    gemv_kernel<M, false><<<blocks, kWarps * 32>>>(x, parts, int(k));
   }
+}
+
+void launch_parts(const bf16_bits* x, int64_t m, const Parts& parts, int64_t k, bool y_f32) {
+  switch (m) {
+    case 1: launch_rows<1>(x, parts, k, y_f32); break;
+    case 2: launch_rows<2>(x, parts, k, y_f32); break;
+    case 3: launch_rows<3>(x, parts, k, y_f32); break;
+    default: launch_rows<4>(x, parts, k, y_f32); break;
+  }
+  check_launch("linear");
 }
 
 }  // namespace
@@ -64,13 +88,21 @@ bool gemv_applies(int64_t m, int64_t k, const void* x, const void* w) {
 
 void launch_gemv(const bf16_bits* x, int64_t m, const bf16_bits* w, int64_t n, int64_t k, void* y,
                  bool y_f32) {
-  switch (m) {
-    case 1: launch_rows<1>(x, w, n, k, y, y_f32); break;
-    case 2: launch_rows<2>(x, w, n, k, y, y_f32); break;
-    case 3: launch_rows<3>(x, w, n, k, y, y_f32); break;
-    default: launch_rows<4>(x, w, n, k, y, y_f32); break;
+  const GemvPart part{w, y, n};
+  launch_gemv_many(x, m, &part, 1, k, y_f32);
+}
+
+void launch_gemv_many(const bf16_bits* x, int64_t m, const GemvPart* parts_in, int count, int64_t k,
+                      bool y_f32) {
+  Parts parts;
+  parts.count = count;
+  for (int p = 0; p < parts.count; ++p) {
+    parts.w[p] = parts_in[p].w;
+    parts.y[p] = parts_in[p].y;
+    parts.n[p] = parts_in[p].n;
+    parts.first_block[p + 1] = parts.first_block[p] + (parts.n[p] + kWarps - 1) / kWarps;
   }
-  check_launch("linear");
+  launch_parts(x, m, parts, k, y_f32);
 }
 
 }  // namespace halo::backend::cuda

@@ -22,6 +22,15 @@ void launch_sigmoid_mul(bf16_bits* x, const bf16_bits* gate, int64_t n);
 // y[m, n] = x[m, k] · w[n, k]ᵀ for m ≤ kGemvMaxRows (cuda_gemv.cu); y bf16 or fp32.
 constexpr int kGemvMaxRows = 4;
 bool gemv_applies(int64_t m, int64_t k, const void* x, const void* w);
+// Several y_p = x · w_pᵀ (same x, all y of one dtype) in one launch; at most kGemvMaxParts.
+constexpr int kGemvMaxParts = 4;
+struct GemvPart {
+  const bf16_bits* w = nullptr;
+  void* y = nullptr;
+  int64_t n = 0;
+};
+// (The kernels compile as C++17: a pointer and a count, not a span.)
+void launch_gemv_many(const bf16_bits* x, int64_t m, const GemvPart* parts, int count, int64_t k, bool y_f32);
 void launch_gemv(const bf16_bits* x, int64_t m, const bf16_bits* w, int64_t n, int64_t k, void* y,
                  bool y_f32);
 

@@ -55,6 +55,26 @@ void CudaBackend::linear_impl(const Tensor& x, const Tensor& w, Tensor& y) {
              x.cols());
 }
 
+void CudaBackend::linear_many_impl(const Tensor& x, std::span<const Tensor> w, std::span<Tensor> y) {
+  bool one_launch = x.rows() > 0 && w.size() <= size_t(cuda::kGemvMaxParts);
+  for (size_t i = 0; i < w.size() && one_launch; ++i) {
+    one_launch = cuda::gemv_applies(x.rows(), x.cols(), x.data(), w[i].data()) && y[i].dtype() == y[0].dtype();
+  }
+  if (!one_launch) {
+    for (size_t i = 0; i < w.size(); ++i) linear_impl(x, w[i], y[i]);
+    return;
+  }
+  reading(x);
+  std::vector<cuda::GemvPart> parts;
+  for (size_t i = 0; i < w.size(); ++i) {
+    reading(w[i]);
+    writing(y[i]);
+    parts.push_back({bits(w[i], "linear"), y[i].data(), w[i].rows()});
+  }
+  cuda::launch_gemv_many(bits(x, "linear"), x.rows(), parts.data(), int(parts.size()), x.cols(),
+                         y[0].dtype() == DType::f32);
+}
+
 void CudaBackend::embedding_impl(std::span<const int32_t> ids, const Tensor& table, Tensor& out) {
   if (ids.empty()) return;
   reading(table);
@@ -91,7 +111,7 @@ void CudaBackend::rope_impl(Tensor& x, int head_dim, std::span<const int64_t> po
   }
   const int64_t* device_positions =
       consecutive ? nullptr
-                  : static_cast<const int64_t*>(stage(kPositions, positions.data(), positions.size_bytes()));
+                  : static_cast<const int64_t*>(stage(kPositions, positions.data(), positions.size_bytes(), true));
   cuda::launch_rope(bits(x, "rope"), x.rows(), x.cols(), head_dim, device_positions, first,
                     constant_table(inv_freq));
 }
@@ -99,7 +119,7 @@ void CudaBackend::rope_impl(Tensor& x, int head_dim, std::span<const int64_t> po
 void CudaBackend::scale_rows_impl(Tensor& x, std::span<const float> factors) {
   if (x.rows() == 0) return;
   reading(x);
-  const auto* device_factors = static_cast<const float*>(stage(kFactors, factors.data(), factors.size_bytes()));
+  const auto* device_factors = static_cast<const float*>(stage(kFactors, factors.data(), factors.size_bytes(), true));
   cuda::launch_scale_rows(bits(x, "scale_rows"), x.rows(), x.cols(), device_factors);
 }
 

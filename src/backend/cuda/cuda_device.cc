@@ -176,7 +176,6 @@ const void* CudaBackend::stage(int slot, const void* data, size_t bytes, bool ma
   // the device already holds them (in stream order).
   if (may_reuse && last.size() == bytes && std::memcmp(last.data(), data, bytes) == 0) return b.data;
   last.clear();
-  if (may_reuse) last.assign(static_cast<const char*>(data), static_cast<const char*>(data) + bytes);
   if (bytes > b.bytes) {
     if (b.data) free_async(b.data);
     b = {};
@@ -190,6 +189,8 @@ const void* CudaBackend::stage(int slot, const void* data, size_t bytes, bool ma
   if (!pinned_->copy(b.data, data, bytes)) {
     cuda::check(cudaMemcpyAsync(b.data, data, bytes, cudaMemcpyHostToDevice, nullptr), "stage");
   }
+  // Remembered only once the copy is queued: a failed staging is never taken for a done one.
+  if (may_reuse) last.assign(static_cast<const char*>(data), static_cast<const char*>(data) + bytes);
   return b.data;
 }
 

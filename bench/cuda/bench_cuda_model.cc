@@ -78,7 +78,9 @@ int run(int argc, char** argv) {
   std::optional<model::Model> m;
   load_s = seconds(b, [&] { m.emplace(model::Model::load(b, argv[1], options)); });
   std::optional<bench::OpProfiler> profiler;
-  if (profile) profiler.emplace(b, host_profile ? bench::OpProfiler::Mode::host : bench::OpProfiler::Mode::device);
+  if (profile) {
+    profiler.emplace(b, host_profile ? bench::OpProfiler::Mode::host : bench::OpProfiler::Mode::device);
+  }
   runtime::ModelRunner runner(b, *m, model::Variant::converting(m->num_layers(), convert));
   const int vocab = int(m->config().vocab_size);
   std::mt19937 rng(7);

@@ -53,7 +53,8 @@ std::vector<OpCase> op_cases() {
   // Several projections of one input (q/k/v, gate/up): one GEMV launch for a few rows, separate
   // GEMMs for more; output sizes that do not fill a block of columns; four and five weights (the
   // CUDA launch takes at most four).
-  for (auto [m, k, parts] : std::vector<std::array<int64_t, 3>>{{1, 64, 3}, {4, 128, 2}, {3, 48, 4}, {9, 64, 3}, {2, 32, 5}}) {
+  for (auto [m, k, parts] :
+       std::vector<std::array<int64_t, 3>>{{1, 64, 3}, {4, 128, 2}, {3, 48, 4}, {9, 64, 3}, {2, 32, 5}}) {
     add(fmt::format("linear_many_{}x{}_{}weights", m, k, parts), [=](Backend& b) {
       Tensor x = input(b, m, k, 120);
       std::vector<Tensor> w, y;

@@ -2,11 +2,12 @@
 // matrix. A block takes 64 query rows of one or two query heads that share a kv head (4 warps a
 // head, 16 rows a warp) — or, for sequences of at most 16 new rows (decoding), 16 rows of up to
 // four such heads (1 warp a head) — so each key/value tile serves every head of the block, and
-// walks the cache in tiles of 64 keys. Tiles are staged in shared memory by cp.async, double-buffered so the
-// next tile loads while this one is used, and fed to the tensor cores by ldmatrix. Q·Kᵀ and P·V run
-// on mma.sync m16n8k16 (bf16 in, fp32 accumulate); the softmax is online in fp32 with base-2
-// exponentials. The accumulator layout of mma.sync is known, so the S tile is reused in registers as
-// the A operand of P·V and rows are rescaled without leaving registers.
+// walks the cache in tiles of 64 keys. Tiles are staged in shared memory by cp.async,
+// double-buffered so the next tile loads while this one is used, and fed to the tensor cores by
+// ldmatrix. Q·Kᵀ and P·V run on mma.sync m16n8k16 (bf16 in, fp32 accumulate); the softmax is
+// online in fp32 with base-2 exponentials. The accumulator layout of mma.sync is known, so the S
+// tile is reused in registers as the A operand of P·V and rows are rescaled without leaving
+// registers.
 //
 // Grouped KV heads: query head h reads kv head h / (heads / kv_heads). Queries are new tokens at
 // positions first_pos..first_pos+T-1 against a cache that already holds them, so one kernel serves
@@ -384,10 +385,12 @@ void plan_tiles(std::vector<Tile> tiles, int wph, const AttentionShape& a, std::
     l.batch.count = int(std::min<size_t>(kMaxTiles, tiles.size() - begin));
     std::copy_n(tiles.begin() + long(begin), l.batch.count, l.batch.tiles);
     const int64_t blocks = int64_t(l.batch.count) * (a.heads / heads_per_block(a, wph));
-    // Enough blocks to keep every multiprocessor busy: the small decoding blocks (2-4 warps, three
-    // resident a multiprocessor for head_dim 128) want several waves, the large ones two.
-    const int64_t target = int64_t(a.multiprocessors) * (wph == 1 ? 4 : 2);
-    if (blocks < target / 2 || (wph == 1 && blocks < target)) {
+    // Too few blocks to keep every multiprocessor busy: split the keys until there are `target`.
+    // The small decoding blocks (2-4 warps, three resident a multiprocessor for head_dim 128) want
+    // four a multiprocessor; the large ones split only below one and aim for two.
+    const int64_t sms = a.multiprocessors;
+    const int64_t target = wph == 1 ? 4 * sms : 2 * sms;
+    if (blocks < (wph == 1 ? target : sms)) {
       const int64_t wanted = (target + blocks - 1) / blocks;
       // At least two tiles of keys per split, so merging stays cheap next to the work split.
       const int64_t most = std::max<int64_t>(1, keys(l.batch.tiles[0]) / (2 * kKeys));

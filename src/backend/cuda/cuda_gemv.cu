@@ -1,7 +1,7 @@
 // y = x wᵀ for a handful of rows of x (decoding one or a few sequences): a matrix-vector product
-// that only has to stream w once. Several matrices that read the same x (q/k/v, gate/up) share one
-// launch: the blocks are split between them. One warp per output column (a row of w), 16-byte loads of w and
-// x, fp32 accumulation, one warp reduction. cuBLASLt does this too, but its per-call host work is
+// that only has to stream w once. One warp per output column (a row of w), 16-byte loads of w and
+// x, fp32 accumulation, one warp reduction. Several matrices that read the same x (q/k/v, gate/up)
+// share one launch: the blocks are split between them. cuBLASLt does this too, but its per-call host work is
 // several times a kernel launch, and at batch 1 the decode step is bound by exactly that.
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/cuda_common.cuh"
@@ -70,16 +70,6 @@ void launch_rows(const bf16_bits* x, const Parts& parts, int64_t k, bool y_f32) 
   }
 }
 
-void launch_parts(const bf16_bits* x, int64_t m, const Parts& parts, int64_t k, bool y_f32) {
-  switch (m) {
-    case 1: launch_rows<1>(x, parts, k, y_f32); break;
-    case 2: launch_rows<2>(x, parts, k, y_f32); break;
-    case 3: launch_rows<3>(x, parts, k, y_f32); break;
-    default: launch_rows<4>(x, parts, k, y_f32); break;
-  }
-  check_launch("linear");
-}
-
 }  // namespace
 
 bool gemv_applies(int64_t m, int64_t k, const void* x, const void* w) {
@@ -102,7 +92,13 @@ void launch_gemv_many(const bf16_bits* x, int64_t m, const GemvPart* parts_in, i
     parts.n[p] = parts_in[p].n;
     parts.first_block[p + 1] = parts.first_block[p] + (parts.n[p] + kWarps - 1) / kWarps;
   }
-  launch_parts(x, m, parts, k, y_f32);
+  switch (m) {
+    case 1: launch_rows<1>(x, parts, k, y_f32); break;
+    case 2: launch_rows<2>(x, parts, k, y_f32); break;
+    case 3: launch_rows<3>(x, parts, k, y_f32); break;
+    default: launch_rows<4>(x, parts, k, y_f32); break;
+  }
+  check_launch("linear");
 }
 
 }  // namespace halo::backend::cuda

@@ -61,7 +61,7 @@ void CudaBackend::linear_many_impl(const Tensor& x, std::span<const Tensor> w, s
     one_launch = cuda::gemv_applies(x.rows(), x.cols(), x.data(), w[i].data()) && y[i].dtype() == y[0].dtype();
   }
   if (!one_launch) {
-    for (size_t i = 0; i < w.size(); ++i) linear_impl(x, w[i], y[i]);
+    Backend::linear_many_impl(x, w, y);  // one linear each
     return;
   }
   reading(x);

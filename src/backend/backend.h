@@ -97,9 +97,18 @@ class Backend {
   // With w.cols() == head_dim this is Qwen3's per-head q/k norm. y may alias x.
   void rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor& y);
   void add(Tensor& x, const Tensor& delta);  // x += delta, same shape
+  // add(x, delta), then rms_norm(x, w, eps, y) over whole rows (w.cols() == x.cols()): a residual
+  // update and the next sublayer's norm in one pass over x. y must not be x.
+  void add_rms_norm(Tensor& x, const Tensor& delta, const Tensor& w, float eps, Tensor& y);
   // NeoX rotate-half RoPE on every head of x, in place; row t is at position positions[t].
   // head_dim is even and divides x.cols(); inv_freq holds head_dim / 2 frequencies.
   void rope(Tensor& x, int head_dim, std::span<const int64_t> positions, std::span<const float> inv_freq);
+  // The start of a Qwen3 attention mixer on q [T, heads·head_dim] and k [T, kv_heads·head_dim]:
+  // per-head rms_norm by q_norm / k_norm ([1, head_dim] each; both empty: no norm), then rope at
+  // `positions` (inv_freq empty: no rope). Equals those four calls, which is the default; backends
+  // may do it in one launch.
+  void qk_norm_rope(Tensor& q, Tensor& k, const Tensor& q_norm, const Tensor& k_norm, float eps, int head_dim,
+                    std::span<const int64_t> positions, std::span<const float> inv_freq);
   void scale_rows(Tensor& x, std::span<const float> factors);  // x[t,:] *= f[t]
   void swiglu(const Tensor& gate, const Tensor& up, Tensor& out);  // silu(g) * u; out may alias gate
   void sigmoid_mul(Tensor& x, const Tensor& gate);  // x *= sigmoid(gate)
@@ -147,8 +156,12 @@ class Backend {
   virtual void embedding_impl(std::span<const int32_t> ids, const Tensor& table, Tensor& out) = 0;
   virtual void rms_norm_impl(const Tensor& x, const Tensor& w, float eps, Tensor& y) = 0;
   virtual void add_impl(Tensor& x, const Tensor& delta) = 0;
+  virtual void add_rms_norm_impl(Tensor& x, const Tensor& delta, const Tensor& w, float eps, Tensor& y);
   virtual void rope_impl(Tensor& x, int head_dim, std::span<const int64_t> positions,
                          std::span<const float> inv_freq) = 0;
+  virtual void qk_norm_rope_impl(Tensor& q, Tensor& k, const Tensor& q_norm, const Tensor& k_norm, float eps,
+                                 int head_dim, std::span<const int64_t> positions,
+                                 std::span<const float> inv_freq);
   virtual void scale_rows_impl(Tensor& x, std::span<const float> factors) = 0;
   virtual void swiglu_impl(const Tensor& gate, const Tensor& up, Tensor& out) = 0;
   virtual void sigmoid_mul_impl(Tensor& x, const Tensor& gate) = 0;

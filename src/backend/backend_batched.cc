@@ -1,5 +1,5 @@
-// Reference implementations of the Backend's batched ops in terms of the single ones: what every
-// backend computes. Faster backends override them. The front (backend_front.cc) has checked the
+// Reference implementations of the Backend's batched and fused ops in terms of the single ones:
+// what every backend computes. Faster backends override them. The front (backend_front.cc) has checked the
 // contract before any of these runs.
 #include <algorithm>
 
@@ -13,6 +13,24 @@ void Backend::copy_many_impl(std::span<const Tensor> src, std::span<Tensor> dst)
 
 void Backend::linear_many_impl(const Tensor& x, std::span<const Tensor> w, std::span<Tensor> y) {
   for (size_t i = 0; i < w.size(); ++i) linear_impl(x, w[i], y[i]);
+}
+
+void Backend::add_rms_norm_impl(Tensor& x, const Tensor& delta, const Tensor& w, float eps, Tensor& y) {
+  add_impl(x, delta);
+  rms_norm_impl(x, w, eps, y);
+}
+
+void Backend::qk_norm_rope_impl(Tensor& q, Tensor& k, const Tensor& q_norm, const Tensor& k_norm, float eps,
+                                int head_dim, std::span<const int64_t> positions,
+                                std::span<const float> inv_freq) {
+  if (!q_norm.empty()) {
+    rms_norm_impl(q, q_norm, eps, q);
+    rms_norm_impl(k, k_norm, eps, k);
+  }
+  if (!inv_freq.empty()) {
+    rope_impl(q, head_dim, positions, inv_freq);
+    rope_impl(k, head_dim, positions, inv_freq);
+  }
 }
 
 void Backend::attention_segments_impl(const Tensor& q, const Tensor& k, const Tensor& v,

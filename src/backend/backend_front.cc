@@ -160,6 +160,33 @@ void Backend::add(Tensor& x, const Tensor& delta) {
   observed("add", x.rows(), [&] { add_impl(x, delta); });
 }
 
+void Backend::add_rms_norm(Tensor& x, const Tensor& delta, const Tensor& w, float eps, Tensor& y) {
+  check_same_shape(x, delta, "add_rms_norm");
+  check_same_shape(x, y, "add_rms_norm");
+  if (w.rows() != 1 || w.cols() != x.cols()) {
+    fail("internal: add_rms_norm weights [{}, {}] for rows of {} columns", w.rows(), w.cols(), x.cols());
+  }
+  if (x.data() == y.data() && x.numel() > 0) fail("internal: add_rms_norm into its own input");
+  observed("add_rms_norm", x.rows(), [&] { add_rms_norm_impl(x, delta, w, eps, y); });
+}
+
+void Backend::qk_norm_rope(Tensor& q, Tensor& k, const Tensor& q_norm, const Tensor& k_norm, float eps,
+                           int head_dim, std::span<const int64_t> positions, std::span<const float> inv_freq) {
+  const bool norm_ok = q_norm.empty() == k_norm.empty() &&
+                       (q_norm.empty() || (q_norm.rows() == 1 && q_norm.cols() == head_dim && k_norm.rows() == 1 &&
+                                           k_norm.cols() == head_dim));
+  const bool rope_ok = inv_freq.empty() || (head_dim % 2 == 0 && int64_t(inv_freq.size()) == head_dim / 2);
+  if (head_dim <= 0 || q.cols() % head_dim != 0 || k.cols() % head_dim != 0 || k.rows() != q.rows() ||
+      int64_t(positions.size()) != q.rows() || !norm_ok || !rope_ok) {
+    fail("internal: qk_norm_rope of q [{}, {}] and k [{}, {}], head_dim {}, norms [{}, {}] / [{}, {}], {} "
+         "positions, {} frequencies",
+         q.rows(), q.cols(), k.rows(), k.cols(), head_dim, q_norm.rows(), q_norm.cols(), k_norm.rows(),
+         k_norm.cols(), positions.size(), inv_freq.size());
+  }
+  observed("qk_norm_rope", q.rows(),
+           [&] { qk_norm_rope_impl(q, k, q_norm, k_norm, eps, head_dim, positions, inv_freq); });
+}
+
 void Backend::rope(Tensor& x, int head_dim, std::span<const int64_t> positions, std::span<const float> inv_freq) {
   if (head_dim <= 0 || head_dim % 2 != 0 || x.cols() % head_dim != 0 || int64_t(positions.size()) != x.rows() ||
       int64_t(inv_freq.size()) != head_dim / 2) {

@@ -79,9 +79,11 @@ void Decoder::run_layers(std::span<SequenceState* const> states, std::span<const
   if (x.rows() != rows) fail("internal: {} residual rows for {} new tokens", x.rows(), rows);
   if (segments.empty()) return;
   const model::Variant& variant = segments.front().state->variant();
+  Tensor n;  // the next layer's input norm of x, when the layer before made it
   for (int i = begin; i < end; ++i) {
     if (tap) tap(i, x);
-    run_layer(i, model_.layer(i, variant), segments, positions, x);
+    const model::Layer* next = i + 1 < end ? &model_.layer(i + 1, variant) : nullptr;
+    run_layer(i, model_.layer(i, variant), next, segments, positions, x, n);
   }
   if (advance) {
     for (const Segment& s : segments) s.state->advance(s.count);
@@ -103,15 +105,27 @@ std::vector<backend::TokenScore> Decoder::score(const Tensor& residual, std::spa
   return backend_.score_head(normed, model_.lm_head(), targets);
 }
 
-void Decoder::run_layer(int index, const model::Layer& layer, std::span<const Segment> segments,
-                        std::span<const int64_t> positions, Tensor& x) {
-  Tensor n = backend_.alloc(x.rows(), x.cols());
-  backend_.rms_norm(x, layer.weights.mlp.input_norm, layer.rms_norm_eps, n);
+void Decoder::run_layer(int index, const model::Layer& layer, const model::Layer* next,
+                        std::span<const Segment> segments, std::span<const int64_t> positions, Tensor& x,
+                        Tensor& n) {
+  if (n.empty()) {
+    n = backend_.alloc(x.rows(), x.cols());
+    backend_.rms_norm(x, layer.weights.mlp.input_norm, layer.rms_norm_eps, n);
+  }
   Tensor mixed = layer.weights.kind == io::MixerKind::attention
                      ? attention_mixer(index, layer, segments, positions, n)
                      : lightning_mixer(index, layer, segments, positions, n);
-  backend_.add(x, mixed);
-  mlp(layer, x);
+  // Each residual update is fused with the norm that reads it next: the MLP's, then the next
+  // layer's input norm (into n, which the mixer no longer needs).
+  Tensor post = backend_.alloc(x.rows(), x.cols());
+  backend_.add_rms_norm(x, mixed, layer.weights.mlp.post_norm, layer.rms_norm_eps, post);
+  Tensor down = mlp(layer, post);
+  if (next != nullptr) {
+    backend_.add_rms_norm(x, down, next->weights.mlp.input_norm, next->rms_norm_eps, n);
+  } else {
+    backend_.add(x, down);
+    n = Tensor();
+  }
 }
 
 Decoder::Projected Decoder::project(const Tensor& wq, const Tensor& wk, const Tensor& wv,
@@ -122,13 +136,9 @@ Decoder::Projected Decoder::project(const Tensor& wq, const Tensor& wk, const Te
   const Tensor weights[] = {wq, wk, wv};
   backend_.linear_many(n, weights, out);
   Projected p{out[0], out[1], out[2]};
-  if (!q_norm.empty()) {
-    backend_.rms_norm(p.q, q_norm, layer.rms_norm_eps, p.q);
-    backend_.rms_norm(p.k, k_norm, layer.rms_norm_eps, p.k);
-  }
-  if (layer.use_rope) {
-    backend_.rope(p.q, layer.shape.head_dim, positions, layer.inv_freq);
-    backend_.rope(p.k, layer.shape.head_dim, positions, layer.inv_freq);
+  if (!q_norm.empty() || layer.use_rope) {
+    backend_.qk_norm_rope(p.q, p.k, q_norm, k_norm, layer.rms_norm_eps, layer.shape.head_dim, positions,
+                          layer.use_rope ? std::span<const float>(layer.inv_freq) : std::span<const float>());
   }
   return p;
 }
@@ -179,19 +189,17 @@ Tensor Decoder::lightning_mixer(int index, const model::Layer& layer, std::span<
   return gate_and_project(o, w.z, w.o, n);
 }
 
-void Decoder::mlp(const model::Layer& layer, Tensor& x) {
+Tensor Decoder::mlp(const model::Layer& layer, const Tensor& n) {
   const model::MlpWeights& w = layer.weights.mlp;
-  const int64_t T = x.rows();
-  Tensor n = backend_.alloc(T, x.cols());
-  backend_.rms_norm(x, w.post_norm, layer.rms_norm_eps, n);
+  const int64_t T = n.rows();
   Tensor gate_up[] = {backend_.alloc(T, w.gate.rows()), backend_.alloc(T, w.up.rows())};
   const Tensor weights[] = {w.gate, w.up};
   backend_.linear_many(n, weights, gate_up);
   Tensor& gate = gate_up[0];
   backend_.swiglu(gate, gate_up[1], gate);
-  Tensor down = backend_.alloc(T, x.cols());
+  Tensor down = backend_.alloc(T, n.cols());
   backend_.linear(gate, w.down, down);
-  backend_.add(x, down);
+  return down;
 }
 
 }  // namespace halo::runtime

@@ -71,13 +71,16 @@ class Decoder {
   // What both mixers end with: the optional sigmoid output gate (computed from n), then W_o.
   backend::Tensor gate_and_project(backend::Tensor& o, const backend::Tensor& gate, const backend::Tensor& wo,
                                    const backend::Tensor& n);
-  void run_layer(int index, const model::Layer& layer, std::span<const Segment> segments,
-                 std::span<const int64_t> positions, backend::Tensor& x);
+  // One layer on the packed rows x. n: x's input norm for this layer when the layer before made it
+  // (empty: computed here); on return, the input norm of `next` (nullptr: the pass ends; n empty).
+  void run_layer(int index, const model::Layer& layer, const model::Layer* next, std::span<const Segment> segments,
+                 std::span<const int64_t> positions, backend::Tensor& x, backend::Tensor& n);
   backend::Tensor attention_mixer(int index, const model::Layer& layer, std::span<const Segment> segments,
                                   std::span<const int64_t> positions, const backend::Tensor& n);
   backend::Tensor lightning_mixer(int index, const model::Layer& layer, std::span<const Segment> segments,
                                   std::span<const int64_t> positions, const backend::Tensor& n);
-  void mlp(const model::Layer& layer, backend::Tensor& x);
+  // The MLP's output (W_down of the gated product) for n, the post-attention norm of the residual.
+  backend::Tensor mlp(const model::Layer& layer, const backend::Tensor& n);
 
   backend::Backend& backend_;
   const model::Model& model_;

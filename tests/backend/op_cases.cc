@@ -90,6 +90,51 @@ std::vector<OpCase> op_cases() {
       return out;
     });
   }
+  for (auto [rows, cols] : std::vector<std::array<int64_t, 2>>{{1, 2048}, {3, 45}, {70, 1024}}) {
+    add(fmt::format("add_rms_norm_{}x{}", rows, cols), [=](Backend& b) {
+      Tensor x = input(b, rows, cols, 30, 2.0f), d = input(b, rows, cols, 31);
+      Tensor w = input(b, 1, cols, 32, 0.1f, 1.0f), y = poisoned(b, rows, cols);
+      b.add_rms_norm(x, d, w, 1e-6f, y);
+      std::vector<float> out = b.download(y);
+      append(out, b.download(x));  // the sum stays in x
+      return out;
+    });
+  }
+  struct Qk {
+    int64_t rows, first;
+    int heads, kv, d;
+    bool norm, rope, scattered;
+  };
+  for (Qk c : std::vector<Qk>{{1, 4000, 16, 8, 128, true, true, false},
+                              {5, 3, 4, 2, 64, true, true, true},
+                              {37, 0, 2, 1, 12, true, true, true},  // head_dim not a multiple of 8
+                              {6, 10, 4, 4, 16, false, true, false},
+                              {4, 10, 3, 1, 32, true, false, false},
+                              {2, 7, 12, 4, 8, true, true, true}}) {  // more heads than warps
+    add(fmt::format("qk_norm_rope_{}rows_from{}_h{}_kv{}_d{}{}{}{}", c.rows, c.first, c.heads, c.kv, c.d,
+                    c.norm ? "_norm" : "", c.rope ? "_rope" : "", c.scattered ? "_scattered" : ""),
+        [=](Backend& b) {
+          Tensor q = input(b, c.rows, c.heads * c.d, 33, 2.0f), k = input(b, c.rows, c.kv * c.d, 34, 2.0f);
+          Tensor qn, kn;
+          if (c.norm) {
+            qn = input(b, 1, c.d, 35, 0.1f, 1.0f);
+            kn = input(b, 1, c.d, 36, 0.1f, 1.0f);
+          }
+          std::vector<int64_t> pos(static_cast<size_t>(c.rows));
+          std::iota(pos.begin(), pos.end(), c.first);
+          if (c.scattered) {
+            for (auto& p : pos) p = (p * 7919) % 5000;
+          }
+          std::vector<float> inv;
+          if (c.rope) {
+            for (int i = 0; i < c.d / 2; ++i) inv.push_back(float(std::pow(1e6, -2.0 * i / c.d)));
+          }
+          b.qk_norm_rope(q, k, qn, kn, 1e-6f, c.d, pos, inv);
+          std::vector<float> out = b.download(q);
+          append(out, b.download(k));
+          return out;
+        });
+  }
   for (auto [rows, cols] : std::vector<std::array<int64_t, 2>>{{1, 7}, {13, 2048}, {64, 6144}}) {
     add(fmt::format("add_{}x{}", rows, cols), [=](Backend& b) {
       Tensor x = input(b, rows, cols, 6), d = input(b, rows, cols, 7);

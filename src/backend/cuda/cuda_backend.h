@@ -12,6 +12,7 @@
 namespace halo::backend {
 
 namespace cuda {
+class BlockCache;
 class Gemm;
 class LazyZero;
 class PinnedStaging;
@@ -55,6 +56,11 @@ class CudaBackend final : public Backend {
   void embedding_impl(std::span<const int32_t> ids, const Tensor& table, Tensor& out) override;
   void rms_norm_impl(const Tensor& x, const Tensor& w, float eps, Tensor& y) override;
   void add_impl(Tensor& x, const Tensor& delta) override;
+  void add_rms_norm_impl(Tensor& x, const Tensor& delta, const Tensor& w, float eps, Tensor& y) override;
+  // Both norms and both ropes in one launch.
+  void qk_norm_rope_impl(Tensor& q, Tensor& k, const Tensor& q_norm, const Tensor& k_norm, float eps,
+                         int head_dim, std::span<const int64_t> positions,
+                         std::span<const float> inv_freq) override;
   void rope_impl(Tensor& x, int head_dim, std::span<const int64_t> positions,
                  std::span<const float> inv_freq) override;
   void scale_rows_impl(Tensor& x, std::span<const float> factors) override;
@@ -95,6 +101,7 @@ class CudaBackend final : public Backend {
   std::string device_name_;
   std::unique_ptr<cuda::Gemm> gemm_;
   std::shared_ptr<cuda::LazyZero> zeros_;
+  std::shared_ptr<cuda::BlockCache> blocks_;  // small tensors' blocks, for reuse
   std::unique_ptr<cuda::PinnedStaging> pinned_;
   struct Buffer {
     void* data = nullptr;

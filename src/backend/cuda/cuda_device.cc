@@ -1,10 +1,13 @@
 // Device selection and memory: tensors come from the device's stream-ordered memory pool
 // (cudaMallocAsync), which keeps freed blocks for reuse, so the runtime's per-op temporaries cost no
-// cudaMalloc, and their zero fill is lazy (cuda_lazy_zero.h). Upload converts fp32 to bf16 on the
+// cudaMalloc; small ones are kept by the backend's own cache (cuda_block_cache.h), which costs less
+// host time still, and their zero fill is lazy (cuda_lazy_zero.h). Upload converts fp32 to bf16 on the
 // GPU; download converts back on the host.
+#include <algorithm>
 #include <cstring>
 
 #include "backend/cuda/cuda_backend.h"
+#include "backend/cuda/cuda_block_cache.h"
 #include "backend/cuda/cuda_check.h"
 #include "backend/cuda/cuda_gemm.h"
 #include "backend/cuda/cuda_kernels.h"
@@ -25,9 +28,16 @@ size_t element_size(DType dtype) { return dtype == DType::f32 ? 4 : 2; }
 void free_async(void* p) { cudaFreeAsync(p, nullptr); }
 
 // `what` and the shape name the allocation in the out-of-memory message (shape unused when rows < 0).
-void* device_alloc_raw(size_t bytes, int device, const char* what, int64_t rows = -1, int64_t cols = 0) {
+// When the pool runs out, the blocks `cache` keeps go back to it and the allocation is tried again.
+void* device_alloc_raw(size_t bytes, int device, const char* what, int64_t rows = -1, int64_t cols = 0,
+                       cuda::BlockCache* cache = nullptr) {
   void* p = nullptr;
   cudaError_t status = cudaMallocAsync(&p, bytes == 0 ? 1 : bytes, nullptr);
+  if (status == cudaErrorMemoryAllocation && cache != nullptr) {
+    cudaGetLastError();
+    cache->release();
+    status = cudaMallocAsync(&p, bytes == 0 ? 1 : bytes, nullptr);
+  }
   if (status == cudaErrorMemoryAllocation) {
     cudaGetLastError();
     size_t free_bytes = 0, total_bytes = 0;
@@ -74,6 +84,7 @@ CudaBackend::CudaBackend(int device) : device_(device) {
   cuda::check(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep_all), "memory pool");
   gemm_ = std::make_unique<cuda::Gemm>(device);
   zeros_ = std::make_shared<cuda::LazyZero>();
+  blocks_ = std::make_shared<cuda::BlockCache>();
   pinned_ = std::make_unique<cuda::PinnedStaging>();
 }
 
@@ -86,12 +97,14 @@ CudaBackend::~CudaBackend() {
 std::string CudaBackend::name() const { return fmt::format("cuda:{} ({})", device_, device_name_); }
 
 Tensor CudaBackend::alloc_typed(int64_t rows, int64_t cols, DType dtype) {
-  size_t bytes = size_t(rows) * size_t(cols) * element_size(dtype);
-  void* p = device_alloc_raw(bytes, device_, "a tensor", rows, cols);
-  // The deleter shares the bookkeeping, so tensors may outlive the backend.
-  std::shared_ptr<void> storage(p, [zeros = zeros_](void* q) {
+  // Every block is at least 1 byte: an empty tensor still has an address of its own.
+  const size_t bytes = std::max<size_t>(size_t(rows) * size_t(cols) * element_size(dtype), 1);
+  void* p = blocks_->take(bytes);
+  if (p == nullptr) p = device_alloc_raw(bytes, device_, "a tensor", rows, cols, blocks_.get());
+  // The deleter shares the bookkeeping and the cache, so tensors may outlive the backend.
+  std::shared_ptr<void> storage(p, [zeros = zeros_, blocks = blocks_, bytes](void* q) {
     zeros->forget(q);
-    free_async(q);
+    blocks->give(q, bytes);
   });
   zeros_->owe(p, bytes);
   return Tensor(storage, p, dtype, rows, cols);

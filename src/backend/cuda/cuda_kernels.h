@@ -38,9 +38,30 @@ void launch_gemv(const bf16_bits* x, int64_t m, const bf16_bits* w, int64_t n, i
 void launch_rms_norm(const bf16_bits* x, const bf16_bits* w, int64_t groups, int group, float eps,
                      bf16_bits* y);
 
+// x += delta (rounded to bf16 as launch_add does), then y = rms_norm(x) by w over rows of `cols`
+// (cuda_norms.cu); y must not alias x.
+void launch_add_rms_norm(bf16_bits* x, const bf16_bits* delta, const bf16_bits* w, int64_t rows, int cols,
+                         float eps, bf16_bits* y);
+
 // NeoX RoPE in place (cuda_rope.cu). Positions: positions[t] when not null, else first_pos + t.
 void launch_rope(bf16_bits* x, int64_t rows, int64_t cols, int head_dim, const int64_t* positions,
                  int64_t first_pos, const float* inv_freq);
+// Per-head RMSNorm of q and k by q_norm / k_norm (both null: none), then NeoX RoPE on both
+// (inv_freq null: none), in place, in one launch; positions as for launch_rope.
+struct QkArgs {
+  bf16_bits* q = nullptr;
+  bf16_bits* k = nullptr;
+  int64_t rows = 0;
+  int64_t q_cols = 0, k_cols = 0;
+  int head_dim = 0;
+  const bf16_bits* q_norm = nullptr;
+  const bf16_bits* k_norm = nullptr;
+  float eps = 0;
+  const int64_t* positions = nullptr;
+  int64_t first_pos = 0;
+  const float* inv_freq = nullptr;
+};
+void launch_qk_norm_rope(const QkArgs& args);
 
 // Causal flash attention (cuda_attention.cu) of one or many sequences: each sequence's T query
 // rows at positions first_pos..first_pos+T-1 against its cache rows [0, first_pos + T).

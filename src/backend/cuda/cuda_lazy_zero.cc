@@ -26,8 +26,14 @@ std::pair<std::map<uintptr_t, std::pair<size_t, LazyZero::Ranges>>::iterator, si
 
 void LazyZero::settle(std::map<uintptr_t, std::pair<size_t, Ranges>>::iterator it, size_t begin,
                       size_t end, bool zero) {
+  Ranges& owed = it->second.second;
+  // The usual case, an op writing a whole new tensor: nothing is left owed, and nothing to zero.
+  if (!zero && owed.size() == 1 && begin <= owed[0].first && end >= owed[0].second) {
+    owing_.erase(it);
+    return;
+  }
   Ranges kept;
-  for (auto [b, e] : it->second.second) {
+  for (auto [b, e] : owed) {
     const size_t lo = std::max(b, begin), hi = std::min(e, end);
     if (lo >= hi) {
       kept.emplace_back(b, e);
@@ -43,7 +49,7 @@ void LazyZero::settle(std::map<uintptr_t, std::pair<size_t, Ranges>>::iterator i
   if (kept.empty()) {
     owing_.erase(it);
   } else {
-    it->second.second = std::move(kept);
+    owed = std::move(kept);
   }
 }
 

@@ -99,20 +99,67 @@ void CudaBackend::add_impl(Tensor& x, const Tensor& delta) {
   cuda::launch_add(bits(x, "add"), bits(delta, "add"), x.numel());
 }
 
+void CudaBackend::add_rms_norm_impl(Tensor& x, const Tensor& delta, const Tensor& w, float eps, Tensor& y) {
+  reading(x);
+  reading(delta);
+  reading(w);
+  writing(y);
+  cuda::launch_add_rms_norm(bits(x, "add_rms_norm"), bits(delta, "add_rms_norm"), bits(w, "add_rms_norm"),
+                            x.rows(), int(x.cols()), eps, bits(y, "add_rms_norm"));
+}
+
+namespace {
+
+// Device positions for a rope: none when they are consecutive (every call the runtime makes for a
+// single sequence), which the kernels then form from the first.
+bool consecutive(std::span<const int64_t> positions) {
+  for (size_t i = 1; i < positions.size(); ++i) {
+    if (positions[i] != positions[0] + int64_t(i)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void CudaBackend::qk_norm_rope_impl(Tensor& q, Tensor& k, const Tensor& q_norm, const Tensor& k_norm, float eps,
+                                    int head_dim, std::span<const int64_t> positions,
+                                    std::span<const float> inv_freq) {
+  if (q.rows() == 0) return;
+  reading(q);
+  reading(k);
+  cuda::QkArgs a;
+  a.q = bits(q, "qk_norm_rope");
+  a.k = bits(k, "qk_norm_rope");
+  a.rows = q.rows();
+  a.q_cols = q.cols();
+  a.k_cols = k.cols();
+  a.head_dim = head_dim;
+  if (!q_norm.empty()) {
+    reading(q_norm);
+    reading(k_norm);
+    a.q_norm = bits(q_norm, "qk_norm_rope");
+    a.k_norm = bits(k_norm, "qk_norm_rope");
+    a.eps = eps;
+  }
+  if (!inv_freq.empty()) {
+    a.first_pos = positions[0];
+    if (!consecutive(positions)) {
+      a.positions = static_cast<const int64_t*>(stage(kPositions, positions.data(), positions.size_bytes(), true));
+    }
+    a.inv_freq = constant_table(inv_freq);
+  }
+  cuda::launch_qk_norm_rope(a);
+}
+
 void CudaBackend::rope_impl(Tensor& x, int head_dim, std::span<const int64_t> positions,
                             std::span<const float> inv_freq) {
   if (x.rows() == 0) return;
   reading(x);
-  // Consecutive positions (every call the runtime makes today) need no upload.
-  int64_t first = positions[0];
-  bool consecutive = true;
-  for (size_t i = 1; i < positions.size() && consecutive; ++i) {
-    consecutive = positions[i] == first + int64_t(i);
-  }
   const int64_t* device_positions =
-      consecutive ? nullptr
-                  : static_cast<const int64_t*>(stage(kPositions, positions.data(), positions.size_bytes(), true));
-  cuda::launch_rope(bits(x, "rope"), x.rows(), x.cols(), head_dim, device_positions, first,
+      consecutive(positions)
+          ? nullptr
+          : static_cast<const int64_t*>(stage(kPositions, positions.data(), positions.size_bytes(), true));
+  cuda::launch_rope(bits(x, "rope"), x.rows(), x.cols(), head_dim, device_positions, positions[0],
                     constant_table(inv_freq));
 }
 

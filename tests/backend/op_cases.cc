@@ -262,6 +262,17 @@ std::vector<OpCase> op_cases() {
     for (const Tensor& t : dst) append(result, b.download(t));
     return result;
   });
+  add("copy_many_200", [](Backend& b) {  // more ranges than a CUDA launch takes as its parameter
+    std::vector<Tensor> src, dst;
+    for (int i = 0; i < 200; ++i) {
+      src.push_back(input(b, 1, 16 + 8 * (i % 3), 200 + uint32_t(i)));
+      dst.push_back(poisoned(b, 1, 16 + 8 * (i % 3)));
+    }
+    b.copy_many(src, dst);
+    std::vector<float> result;
+    for (const Tensor& t : dst) append(result, b.download(t));
+    return result;
+  });
   struct Light {
     int64_t first_rows, rows;
     int heads, kv, d;

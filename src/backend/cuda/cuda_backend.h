@@ -17,6 +17,7 @@ class Gemm;
 class LazyZero;
 class PinnedStaging;
 struct AttentionSequence;
+struct CopyRange;
 }
 
 class CudaBackend final : public Backend {
@@ -85,6 +86,9 @@ class CudaBackend final : public Backend {
  private:
   Tensor alloc_typed(int64_t rows, int64_t cols, DType dtype);
   void run_attention(const cuda::AttentionSequence* seqs, int count, HeadShape shape);
+  // One launch copying every range (`most`: the largest range's bytes); a short table goes as the
+  // kernel's parameter, a long one through a staging slot.
+  void copy_ranges(const std::vector<cuda::CopyRange>& ranges, int64_t most);
   // Zero-fill bookkeeping (cuda_lazy_zero.h): every op declares the bytes it reads and writes.
   void reading(const Tensor& t);
   void writing(Tensor& t);

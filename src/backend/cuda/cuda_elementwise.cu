@@ -108,8 +108,7 @@ __global__ void sigmoid_mul_kernel(bf16_bits* x, const bf16_bits* gate, int64_t 
 #undef HALO_GRID_STRIDE
 
 // Range blockIdx.y, split over gridDim.x blocks; 16-byte moves when the range allows.
-__global__ void copy_ranges_kernel(const CopyRange* ranges) {
-  const CopyRange r = ranges[blockIdx.y];
+__device__ __forceinline__ void copy_range(const CopyRange& r) {
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   const int64_t first = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   const bool wide = ((reinterpret_cast<uintptr_t>(r.src) | reinterpret_cast<uintptr_t>(r.dst) |
@@ -125,18 +124,39 @@ __global__ void copy_ranges_kernel(const CopyRange* ranges) {
   }
 }
 
+// Range blockIdx.y of a table in device memory, or of one passed as the kernel's parameter.
+__global__ void copy_ranges_kernel(const CopyRange* ranges) { copy_range(ranges[blockIdx.y]); }
+
+struct InlineRanges {
+  CopyRange r[kInlineCopyRanges];
+};
+__global__ void copy_inline_ranges_kernel(const __grid_constant__ InlineRanges table) {
+  copy_range(table.r[blockIdx.y]);
+}
+
+// Enough blocks per range for its 16-byte pieces, at most 64: small ranges (KV rows of one decode
+// step) take one block, a whole cache a few dozen.
+unsigned copy_blocks(int64_t max_bytes) {
+  return unsigned(std::clamp<int64_t>((max_bytes / 16 + 255) / 256, 1, 64));
+}
+
 }  // namespace
 
 void launch_copy_ranges(const CopyRange* ranges, int count, int64_t max_bytes) {
   if (count == 0) return;
-  // Enough blocks per range for its 16-byte pieces, at most 64: small ranges (KV rows of one
-  // decode step) take one block, a whole cache a few dozen.
-  const unsigned blocks = unsigned(std::clamp<int64_t>((max_bytes / 16 + 255) / 256, 1, 64));
   for (int begin = 0; begin < count; begin += 65535) {
     const int n = std::min(65535, count - begin);
-    copy_ranges_kernel<<<dim3(blocks, unsigned(n)), 256>>>(ranges + begin);
+    copy_ranges_kernel<<<dim3(copy_blocks(max_bytes), unsigned(n)), 256>>>(ranges + begin);
     check_launch("copy_many");
   }
+}
+
+void launch_copy_inline_ranges(const CopyRange* host_ranges, int count, int64_t max_bytes) {
+  if (count == 0) return;
+  InlineRanges table;
+  std::copy_n(host_ranges, std::min(count, kInlineCopyRanges), table.r);
+  copy_inline_ranges_kernel<<<dim3(copy_blocks(max_bytes), unsigned(count)), 256>>>(table);
+  check_launch("copy_many");
 }
 
 void launch_f32_to_bf16(const float* in, bf16_bits* out, int64_t n) {

@@ -90,6 +90,10 @@ struct CopyRange {
   int64_t bytes = 0;
 };
 void launch_copy_ranges(const CopyRange* ranges, int count, int64_t max_bytes);
+// The same for at most kInlineCopyRanges ranges whose table is in host memory: it travels as the
+// kernel's parameter, so nothing is uploaded first (a decoding step's KV rows).
+constexpr int kInlineCopyRanges = 128;
+void launch_copy_inline_ranges(const CopyRange* host_ranges, int count, int64_t max_bytes);
 
 // Lightning attention (cuda_lightning.cu); state is fp32 [heads, d*d], slopes on the device.
 struct LightningArgs {

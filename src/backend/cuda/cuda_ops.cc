@@ -194,7 +194,15 @@ void CudaBackend::copy_many_impl(std::span<const Tensor> src, std::span<Tensor> 
     ranges.push_back({src[i].data(), dst[i].data(), bytes});
     most = std::max(most, bytes);
   }
+  copy_ranges(ranges, most);
+}
+
+void CudaBackend::copy_ranges(const std::vector<cuda::CopyRange>& ranges, int64_t most) {
   if (ranges.empty()) return;
+  if (ranges.size() <= size_t(cuda::kInlineCopyRanges)) {
+    cuda::launch_copy_inline_ranges(ranges.data(), int(ranges.size()), most);
+    return;
+  }
   const auto* device_ranges = static_cast<const cuda::CopyRange*>(
       stage(kCopies, ranges.data(), ranges.size() * sizeof(cuda::CopyRange)));
   cuda::launch_copy_ranges(device_ranges, int(ranges.size()), most);
@@ -258,12 +266,9 @@ void CudaBackend::attention_segments_impl(const Tensor& q, const Tensor& k, cons
                     s.first_pos});
   }
   if (seqs.empty()) return;
-  const auto* device_ranges = static_cast<const cuda::CopyRange*>(
-      stage(kCopies, ranges.data(), ranges.size() * sizeof(cuda::CopyRange)));
-  cuda::launch_copy_ranges(device_ranges, int(ranges.size()),
-                           std::max_element(ranges.begin(), ranges.end(), [](const auto& a, const auto& b) {
-                             return a.bytes < b.bytes;
-                           })->bytes);
+  copy_ranges(ranges, std::max_element(ranges.begin(), ranges.end(), [](const auto& a, const auto& b) {
+                        return a.bytes < b.bytes;
+                      })->bytes);
   run_attention(seqs.data(), int(seqs.size()), shape);
 }
 

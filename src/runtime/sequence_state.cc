@@ -20,14 +20,36 @@ SequenceState::SequenceState(backend::Backend& backend, const model::Model& mode
          model.num_layers());
   }
   layers_.resize(size_t(model.num_layers()));
+  // Every attention layer's K and V caches are views of one allocation when their widths agree
+  // (they do in Qwen3): scoring forks a state per continuation, and one allocation instead of two
+  // per layer is what keeps that cheap on the host.
+  std::vector<int> attention;
+  int64_t kv_cols = -1;
+  bool one_width = true;
   for (int i = held_begin_; i < held_end_; ++i) {
     const model::Layer& layer = model.layer(i, variant);
     const auto& s = layer.shape;
     if (layer.weights.kind == io::MixerKind::attention) {
-      layers_[size_t(i)].k_cache = backend.alloc(capacity_, int64_t(s.kv_heads) * s.head_dim);
-      layers_[size_t(i)].v_cache = backend.alloc(capacity_, int64_t(s.kv_heads) * s.head_dim);
+      const int64_t cols = int64_t(s.kv_heads) * s.head_dim;
+      one_width = one_width && (kv_cols < 0 || cols == kv_cols);
+      kv_cols = cols;
+      attention.push_back(i);
     } else {
       layers_[size_t(i)].lightning = backend.alloc_state(s.heads, int64_t(s.head_dim) * s.head_dim);
+    }
+  }
+  if (attention.empty()) return;
+  backend::Tensor slab;
+  if (one_width) slab = backend.alloc(2 * int64_t(attention.size()) * capacity_, kv_cols);
+  for (size_t j = 0; j < attention.size(); ++j) {
+    LayerState& state = layers_[size_t(attention[j])];
+    if (one_width) {
+      state.k_cache = slab.rows_view(int64_t(2 * j) * capacity_, capacity_);
+      state.v_cache = slab.rows_view(int64_t(2 * j + 1) * capacity_, capacity_);
+    } else {
+      const auto& s = model.layer(attention[j], variant).shape;
+      state.k_cache = backend.alloc(capacity_, int64_t(s.kv_heads) * s.head_dim);
+      state.v_cache = backend.alloc(capacity_, int64_t(s.kv_heads) * s.head_dim);
     }
   }
 }

@@ -3,6 +3,7 @@
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
+#include <iterator>
 
 #include "backend/cuda/cuda_check.h"
 
@@ -26,31 +27,28 @@ std::pair<std::map<uintptr_t, std::pair<size_t, LazyZero::Ranges>>::iterator, si
 
 void LazyZero::settle(std::map<uintptr_t, std::pair<size_t, Ranges>>::iterator it, size_t begin,
                       size_t end, bool zero) {
+  if (begin >= end) return;
   Ranges& owed = it->second.second;
-  // The usual case, an op writing a whole new tensor: nothing is left owed, and nothing to zero.
-  if (!zero && owed.size() == 1 && begin <= owed[0].first && end >= owed[0].second) {
-    owing_.erase(it);
-    return;
-  }
-  Ranges kept;
-  for (auto [b, e] : owed) {
-    const size_t lo = std::max(b, begin), hi = std::min(e, end);
-    if (lo >= hi) {
-      kept.emplace_back(b, e);
-      continue;
+  // The ranges are sorted and disjoint. Skip those that end at or before `begin` (a binary
+  // search: a KV cache slab owes one tail per layer, and most ops touch none of them).
+  auto first = std::partition_point(owed.begin(), owed.end(), [&](const auto& r) { return r.second <= begin; });
+  auto last = first;
+  while (last != owed.end() && last->first < end) ++last;
+  if (first == last) return;
+  // [first, last) overlap [begin, end): zero the overlaps if asked, keep the parts outside.
+  const size_t head_begin = first->first, tail_end = std::prev(last)->second;
+  if (zero) {
+    for (auto r = first; r != last; ++r) {
+      const size_t lo = std::max(r->first, begin), hi = std::min(r->second, end);
+      check(cudaMemsetAsync(reinterpret_cast<char*>(it->first) + lo, 0, hi - lo, nullptr), "alloc (zero fill)");
     }
-    if (zero) {
-      check(cudaMemsetAsync(reinterpret_cast<char*>(it->first) + lo, 0, hi - lo, nullptr),
-            "alloc (zero fill)");
-    }
-    if (b < lo) kept.emplace_back(b, lo);
-    if (hi < e) kept.emplace_back(hi, e);
   }
-  if (kept.empty()) {
-    owing_.erase(it);
-  } else {
-    owed = std::move(kept);
-  }
+  Ranges outside;
+  if (head_begin < begin) outside.emplace_back(head_begin, begin);
+  if (end < tail_end) outside.emplace_back(end, tail_end);
+  auto at = owed.erase(first, last);
+  owed.insert(at, outside.begin(), outside.end());
+  if (owed.empty()) owing_.erase(it);
 }
 
 void LazyZero::before_read(const void* p, size_t bytes) {

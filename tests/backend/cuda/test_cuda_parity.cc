@@ -57,6 +57,25 @@ TEST(CudaMemory, AllocatedTensorsReadAsZeros) {
   for (float v : b.download(x)) ASSERT_EQ(v, 0.0f);
   Tensor state = b.alloc_state(3, 9);
   for (float v : b.download(state)) ASSERT_EQ(v, 0.0f);
+  // One allocation written in several separate places (a KV-cache slab, one region a layer), read
+  // first in part and then whole: only the written rows hold values.
+  Tensor slab = b.alloc(12, 40);
+  Tensor fill = input(b, 1, 40, 61);
+  for (int64_t r : {1, 4, 5, 9}) {
+    Tensor row = slab.rows_view(r, 1);
+    b.copy(fill, row);
+  }
+  const std::vector<float> one = b.download(fill);
+  auto expect_rows = [&](const Tensor& t, int64_t first_row) {
+    std::vector<float> values = b.download(t);
+    for (size_t i = 0; i < values.size(); ++i) {
+      const int64_t row = first_row + int64_t(i / 40);
+      const bool written = row == 1 || row == 4 || row == 5 || row == 9;
+      ASSERT_EQ(values[i], written ? one[i % 40] : 0.0f) << "row " << row;
+    }
+  };
+  expect_rows(slab.rows_view(3, 4), 3);
+  expect_rows(slab, 0);
 }
 
 TEST(LightningForms, ChunkedEqualsRecurrentOnGpu) {

@@ -86,6 +86,9 @@ class CudaBackend final : public Backend {
  private:
   Tensor alloc_typed(int64_t rows, int64_t cols, DType dtype);
   void run_attention(const cuda::AttentionSequence* seqs, int count, HeadShape shape);
+  // The device copy of a rope's positions, or nullptr when they are consecutive (the kernels form
+  // them from the first); a step's positions are staged once for all its ropes.
+  const int64_t* rope_positions(std::span<const int64_t> positions);
   // One launch copying every range (`most`: the largest range's bytes); a short table goes as the
   // kernel's parameter, a long one through a staging slot.
   void copy_ranges(const std::vector<cuda::CopyRange>& ranges, int64_t most);

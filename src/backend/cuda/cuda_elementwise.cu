@@ -153,8 +153,9 @@ void launch_copy_ranges(const CopyRange* ranges, int count, int64_t max_bytes) {
 
 void launch_copy_inline_ranges(const CopyRange* host_ranges, int count, int64_t max_bytes) {
   if (count == 0) return;
+  if (count > kInlineCopyRanges) check(cudaErrorInvalidValue, "copy_many (more ranges than a launch takes)");
   InlineRanges table;
-  std::copy_n(host_ranges, std::min(count, kInlineCopyRanges), table.r);
+  std::copy_n(host_ranges, count, table.r);
   copy_inline_ranges_kernel<<<dim3(copy_blocks(max_bytes), unsigned(count)), 256>>>(table);
   check_launch("copy_many");
 }

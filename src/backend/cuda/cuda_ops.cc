@@ -110,8 +110,8 @@ void CudaBackend::add_rms_norm_impl(Tensor& x, const Tensor& delta, const Tensor
 
 namespace {
 
-// Device positions for a rope: none when they are consecutive (every call the runtime makes for a
-// single sequence), which the kernels then form from the first.
+// True when positions run first, first + 1, ... (every call the runtime makes for one sequence):
+// the kernels then form them from the first and nothing is uploaded.
 bool consecutive(std::span<const int64_t> positions) {
   for (size_t i = 1; i < positions.size(); ++i) {
     if (positions[i] != positions[0] + int64_t(i)) return false;
@@ -120,6 +120,11 @@ bool consecutive(std::span<const int64_t> positions) {
 }
 
 }  // namespace
+
+const int64_t* CudaBackend::rope_positions(std::span<const int64_t> positions) {
+  if (consecutive(positions)) return nullptr;
+  return static_cast<const int64_t*>(stage(kPositions, positions.data(), positions.size_bytes(), true));
+}
 
 void CudaBackend::qk_norm_rope_impl(Tensor& q, Tensor& k, const Tensor& q_norm, const Tensor& k_norm, float eps,
                                     int head_dim, std::span<const int64_t> positions,
@@ -143,9 +148,7 @@ void CudaBackend::qk_norm_rope_impl(Tensor& q, Tensor& k, const Tensor& q_norm, 
   }
   if (!inv_freq.empty()) {
     a.first_pos = positions[0];
-    if (!consecutive(positions)) {
-      a.positions = static_cast<const int64_t*>(stage(kPositions, positions.data(), positions.size_bytes(), true));
-    }
+    a.positions = rope_positions(positions);
     a.inv_freq = constant_table(inv_freq);
   }
   cuda::launch_qk_norm_rope(a);
@@ -155,11 +158,7 @@ void CudaBackend::rope_impl(Tensor& x, int head_dim, std::span<const int64_t> po
                             std::span<const float> inv_freq) {
   if (x.rows() == 0) return;
   reading(x);
-  const int64_t* device_positions =
-      consecutive(positions)
-          ? nullptr
-          : static_cast<const int64_t*>(stage(kPositions, positions.data(), positions.size_bytes(), true));
-  cuda::launch_rope(bits(x, "rope"), x.rows(), x.cols(), head_dim, device_positions, positions[0],
+  cuda::launch_rope(bits(x, "rope"), x.rows(), x.cols(), head_dim, rope_positions(positions), positions[0],
                     constant_table(inv_freq));
 }
 

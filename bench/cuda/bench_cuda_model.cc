@@ -20,6 +20,7 @@
 
 #include "backend/cuda/cuda_backend.h"
 #include "base/error.h"
+#include "bench_main.h"
 #include "op_profiler.h"
 #include "model/model.h"
 #include "runtime/model_runner.h"
@@ -158,11 +159,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "bench_cuda_model: {}\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return halo::bench::run_bench("bench_cuda_model", run, argc, argv); }

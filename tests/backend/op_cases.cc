@@ -197,6 +197,8 @@ std::vector<OpCase> op_cases() {
                                   {70, 0, 16, 8, 128},  {33, 40, 6, 3, 16},  {130, 0, 2, 1, 64},
                                   {1, 4000, 16, 8, 128}, {3, 300, 8, 8, 32}, {200, 70, 4, 1, 128},
                                   {64, 0, 2, 2, 128},   {65, 63, 2, 1, 24},
+                                  // prefill tiles: many 64-row tiles, four query heads a kv head
+                                  {300, 0, 16, 8, 128}, {100, 30, 8, 2, 128}, {129, 5, 4, 1, 40},
                                   // decoding tiles (≤ 16 rows) with 4 query heads a kv head
                                   {1, 2000, 32, 8, 128}, {16, 50, 8, 2, 64}, {17, 50, 8, 2, 64}}) {
     add(fmt::format("attention_T{}_from{}_h{}_kv{}_d{}", a.rows, a.first, a.heads, a.kv, a.d),

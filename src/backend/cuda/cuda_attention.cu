@@ -1,13 +1,13 @@
 // Causal softmax attention, flash-attention style: scores live only in registers, never as a T×T
-// matrix. A block takes 64 query rows of one or two query heads that share a kv head (4 warps a
-// head, 16 rows a warp) — or, for sequences of at most 16 new rows (decoding), 16 rows of up to
-// four such heads (1 warp a head) — so each key/value tile serves every head of the block, and
-// walks the cache in tiles of 64 keys. Tiles are staged in shared memory by cp.async,
-// double-buffered so the next tile loads while this one is used, and fed to the tensor cores by
-// ldmatrix. Q·Kᵀ and P·V run on mma.sync m16n8k16 (bf16 in, fp32 accumulate); the softmax is
-// online in fp32 with base-2 exponentials. The accumulator layout of mma.sync is known, so the S
-// tile is reused in registers as the A operand of P·V and rows are rescaled without leaving
-// registers.
+// matrix. A block takes 64 query rows of one or two query heads that share a kv head (2 warps a
+// head, 32 rows a warp, Q staged in shared memory) — or, for sequences of at most 16 new rows
+// (decoding), 16 rows of up to four such heads (1 warp a head, Q in registers) — so each
+// key/value tile serves every head of the block, and walks the cache in tiles of 64 keys. Tiles
+// are staged in shared memory by cp.async, double-buffered so the next tile loads while this one
+// is used, and fed to the tensor cores by ldmatrix. Q·Kᵀ and P·V run on mma.sync m16n8k16 (bf16
+// in, fp32 accumulate); the softmax is online in fp32 with base-2 exponentials. The accumulator
+// layout of mma.sync is known, so the S tile is reused in registers as the A operand of P·V and
+// rows are rescaled without leaving registers.
 //
 // Grouped KV heads: query head h reads kv head h / (heads / kv_heads). Queries are new tokens at
 // positions first_pos..first_pos+T-1 against a cache that already holds them, so one kernel serves
@@ -17,7 +17,8 @@
 //
 // A launch takes a table of up to 64 tiles (64 query rows of one sequence each) by value, so the
 // tiles of many sequences of a packed batch (decode steps, continuations) share one launch; tiles
-// are ordered heaviest first (most keys) so the last wave of blocks is short.
+// are ordered heaviest first (most keys), and the grid puts the head group on x so the hardware
+// starts every head group's heaviest tile first and the last wave of blocks is short.
 #include <algorithm>
 #include <vector>
 
@@ -105,26 +106,37 @@ struct TileBatch {
 
 // DP: head_dim rounded up to a multiple of 16 (the mma k-step); columns past head_dim are zero.
 // HPB: query heads per block (heads that share a kv head, so they share its key/value tiles).
-// WPH: warps per head, 16 query rows each: 4 (64-row tiles) for prefill and continuations, 1
-// (16-row tiles) for decoding, where a sequence has one new row and the other rows of a tile are
-// computed for nothing — a 64-row tile there spends 64 times the useful softmax work per key.
-// Block (tile, head group, split); split partials are indexed by tile * (16 * WPH) + row.
-template <int DP, int HPB, int WPH>
+// WPH: warps per head. MT: 16-row mma tiles per warp. A block covers 16 * MT * WPH query rows.
+//   Prefill and continuations (64-row tiles): WPH 2, MT 2 — 32 rows a warp, so each K or V
+//   fragment a warp takes from shared memory feeds four mma instead of two (with 16 rows a warp,
+//   ldmatrix traffic, not the tensor cores, bound the kernel). Q then waits in shared memory and
+//   is read a k-step at a time: 32 rows of Q, O and S would not fit in registers together.
+//   Decoding (16-row tiles): WPH 1, MT 1 — a sequence has one new row and the other rows of a tile
+//   are computed for nothing; Q stays in registers.
+// Block (head group, tile, split); split partials are indexed by tile * (16 * MT * WPH) + row.
+template <int DP, int HPB, int WPH, int MT>
 __global__ void __launch_bounds__(32 * WPH * HPB)
     attention_kernel(const __grid_constant__ TileBatch batch, AttentionShape a, SplitArgs split,
                      float scale_log2) {
   constexpr int S = kStride<DP>;
-  constexpr int kRows = 16 * WPH;
+  constexpr int kWarpRows = 16 * MT;
+  constexpr int kRows = kWarpRows * WPH;
   constexpr int kThreads = 32 * WPH * HPB;
+  constexpr bool kQShared = MT > 1;
   extern __shared__ __align__(16) bf16_bits smem[];
-  // smem: [stage][K|V][kKeys][S]
+  // smem: [stage][K|V][kKeys][S], then (kQShared) [HPB][kRows][S]
   auto tile_row = [&](int stage, int which, int r) { return smem + ((stage * 2 + which) * kKeys + r) * S; };
+  bf16_bits* q_smem = smem + 2 * 2 * kKeys * S;
 
-  const Tile& tl = batch.tiles[blockIdx.x];
+  // blockIdx.x is the head group, so blocks start heaviest tile first across every head group (the
+  // hardware dispatches x fastest); with tiles on x, the last head group's heaviest tiles started last.
+  const int tile_index = blockIdx.y;
+  const Tile& tl = batch.tiles[tile_index];
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int g = lane / 4, t = lane % 4;
   const int group = a.heads / a.kv_heads;
-  const int h = blockIdx.y * HPB + warp / WPH;
+  const int head_in_block = warp / WPH, warp_in_head = warp % WPH;
+  const int h = blockIdx.x * HPB + head_in_block;
   const int kvh = h / group;
   const int64_t q0 = tl.q0;
   const int64_t rows = tl.rows;
@@ -133,19 +145,20 @@ __global__ void __launch_bounds__(32 * WPH * HPB)
   const int64_t kv_stride = int64_t(a.kv_heads) * a.head_dim;
   const int d = a.head_dim;
 
-  // Keys this block may need (causal), and this split's share of them.
-  const int64_t block_keys = first_pos + imin(q0 + kRows, rows);
-  int64_t key_begin = 0, key_end = block_keys;
+  // Keys this block may need (causal), and this split's share of them. Key positions fit 32 bits
+  // (a cache holds far fewer than 2^31 rows); 32-bit indices keep registers for the accumulators.
+  const int block_keys = int(first_pos + imin(q0 + kRows, rows));
+  int key_begin = 0, key_end = block_keys;
   if (split.splits > 1) {
-    int64_t per = (block_keys + split.splits - 1) / split.splits;
+    int per = (block_keys + split.splits - 1) / split.splits;
     per = (per + kKeys - 1) / kKeys * kKeys;
-    key_begin = imin(int64_t(blockIdx.z) * per, block_keys);
-    key_end = imin(key_begin + per, block_keys);
+    key_begin = min(int(blockIdx.z) * per, block_keys);
+    key_end = min(key_begin + per, block_keys);
   }
 
   const bf16_bits* kh = tl.k + int64_t(kvh) * d;
   const bf16_bits* vh = tl.v + int64_t(kvh) * d;
-  auto load_tile = [&](int stage, int64_t tile) {
+  auto load_tile = [&](int stage, int tile) {
     constexpr int kChunks = kKeys * DP / 8;  // 16-byte pieces per matrix
     for (int c = threadIdx.x; c < kChunks; c += kThreads) {
       const int r = c / (DP / 8), col = (c % (DP / 8)) * 8;
@@ -156,178 +169,253 @@ __global__ void __launch_bounds__(32 * WPH * HPB)
       cp_async16(tile_row(stage, 1, r) + col, vh + offset, valid);
     }
   };
+  if constexpr (kQShared) {
+    // The block's query rows of each of its heads, in the first copy group with the first tile.
+    constexpr int kHeadChunks = kRows * DP / 8;
+    for (int c = threadIdx.x; c < HPB * kHeadChunks; c += kThreads) {
+      const int hb = c / kHeadChunks, r = (c % kHeadChunks) / (DP / 8), col = (c % (DP / 8)) * 8;
+      const int64_t row = q0 + r;
+      const bool valid = row < rows && col < d;
+      const int64_t offset = valid ? row * q_stride + int64_t(blockIdx.x * HPB + hb) * d + col : 0;
+      cp_async16(q_smem + (hb * kRows + r) * S + col, tl.q + offset, valid);
+    }
+  }
   if (key_begin < key_end) load_tile(0, key_begin);
   cp_async_commit();
 
-  // This warp's 16 query rows as mma A fragments (rows g and g+8, columns t*2 and t*2+8).
-  const int64_t row_a = q0 + (warp % WPH) * 16 + g, row_b = row_a + 8;
-  uint32_t qf[DP / 16][4];
-  const bf16_bits* qh = tl.q + int64_t(h) * d;
+  // Row r of this warp's m-tile m is query row q0 + warp_row0 + 16 m + r; a thread holds rows
+  // g and g + 8 of each m-tile (mma accumulator layout), "a" and "b" below.
+  const int warp_row0 = warp_in_head * kWarpRows;
+  // Without kQShared (MT 1): the warp's 16 query rows as mma A fragments (rows g and g+8,
+  // columns t*2 and t*2+8), loaded once.
+  uint32_t qf[kQShared ? 1 : DP / 16][4];
+  if constexpr (!kQShared) {
+    const bf16_bits* qh = tl.q + int64_t(h) * d;
+    const int64_t row_a = q0 + warp_row0 + g, row_b = row_a + 8;
 #pragma unroll
-  for (int kk = 0; kk < DP / 16; ++kk) {
-    const int c0 = kk * 16 + t * 2, c1 = c0 + 8;
-    auto load = [&](int64_t row, int col) -> uint32_t {
-      if (row >= rows || col >= d) return 0u;
-      return *reinterpret_cast<const uint32_t*>(qh + row * q_stride + col);
-    };
-    qf[kk][0] = load(row_a, c0);
-    qf[kk][1] = load(row_b, c0);
-    qf[kk][2] = load(row_a, c1);
-    qf[kk][3] = load(row_b, c1);
+    for (int kk = 0; kk < DP / 16; ++kk) {
+      const int c0 = kk * 16 + t * 2, c1 = c0 + 8;
+      auto load = [&](int64_t row, int col) -> uint32_t {
+        if (row >= rows || col >= d) return 0u;
+        return *reinterpret_cast<const uint32_t*>(qh + row * q_stride + col);
+      };
+      qf[kk][0] = load(row_a, c0);
+      qf[kk][1] = load(row_b, c0);
+      qf[kk][2] = load(row_a, c1);
+      qf[kk][3] = load(row_b, c1);
+    }
   }
-  const int64_t pos_a = first_pos + row_a, pos_b = first_pos + row_b;
-  const int64_t warp_first_pos = first_pos + q0 + (warp % WPH) * 16;
+  const int warp_first_pos = int(first_pos + q0) + warp_row0;
 
-  float o[DP / 8][4];
+  float o[MT][DP / 8][4];
+  float m_a[MT], m_b[MT], l_a[MT], l_b[MT];
 #pragma unroll
-  for (int n = 0; n < DP / 8; ++n) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0;
-  float m_a = -INFINITY, m_b = -INFINITY, l_a = 0, l_b = 0;
+  for (int m = 0; m < MT; ++m) {
+#pragma unroll
+    for (int n = 0; n < DP / 8; ++n) o[m][n][0] = o[m][n][1] = o[m][n][2] = o[m][n][3] = 0;
+    m_a[m] = m_b[m] = -INFINITY;
+    l_a[m] = l_b[m] = 0;
+  }
 
   // ldmatrix row addresses: lane l feeds row l % 8 of matrix l / 8.
   const int mi = lane / 8, mr = lane % 8;
+  // A fragment of m-tile m, k-step kk from shared Q: matrices (rows 0-7 | 8-15) × (cols 0-7 | 8-15).
+  auto q_fragment = [&](uint32_t(&r)[4], int m, int kk) {
+    ldmatrix_x4(r, q_smem + (head_in_block * kRows + warp_row0 + m * 16 + (mi % 2) * 8 + mr) * S + kk * 16 +
+                       (mi / 2) * 8);
+  };
   int stage = 0;
-  for (int64_t tile = key_begin; tile < key_end; tile += kKeys, stage ^= 1) {
+  for (int tile = key_begin; tile < key_end; tile += kKeys, stage ^= 1) {
     if (tile + kKeys < key_end) load_tile(stage ^ 1, tile + kKeys);
     cp_async_commit();
     cp_async_wait_previous();  // this tile's group has landed
     __syncthreads();
 
-    // S = Q Kᵀ for 16 rows × 64 keys: 8 n-tiles of 8 keys.
-    float s[kKeys / 8][4];
+    // S = Q Kᵀ for each m-tile's 16 rows × 64 keys: 8 n-tiles of 8 keys.
+    float s[MT][kKeys / 8][4];
 #pragma unroll
-    for (int j = 0; j < kKeys / 8; ++j) {
-      s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0;
-      if constexpr (DP == 16) {
+    for (int m = 0; m < MT; ++m) {
+#pragma unroll
+      for (int j = 0; j < kKeys / 8; ++j) s[m][j][0] = s[m][j][1] = s[m][j][2] = s[m][j][3] = 0;
+    }
+    if constexpr (DP == 16) {
+      uint32_t qa[MT][4];
+#pragma unroll
+      for (int m = 0; m < MT; ++m) {
+        if constexpr (kQShared) q_fragment(qa[m], m, 0);
+        else qa[m][0] = qf[0][0], qa[m][1] = qf[0][1], qa[m][2] = qf[0][2], qa[m][3] = qf[0][3];
+      }
+#pragma unroll
+      for (int j = 0; j < kKeys / 8; ++j) {
         uint32_t b[2];
         ldmatrix_x2(b, tile_row(stage, 0, j * 8 + mr) + (mi % 2) * 8);
-        mma_bf16(s[j], qf[0], b[0], b[1]);
-      } else {
 #pragma unroll
-        for (int kk = 0; kk < DP / 16; kk += 2) {
+        for (int m = 0; m < MT; ++m) mma_bf16(s[m][j], qa[m], b[0], b[1]);
+      }
+    } else if constexpr (kQShared) {
+      // One k-step at a time (registers are short with 32 rows a warp): every m-tile's A fragment
+      // from shared Q, then each key n-tile's B fragment feeds MT mma. Not unrolled: unrolled, the
+      // hoisted addresses spill (84 bytes for head_dim 128) and the kernel is no faster.
+#pragma unroll 1
+      for (int kk = 0; kk < DP / 16; ++kk) {
+        uint32_t qa[MT][4];
+#pragma unroll
+        for (int m = 0; m < MT; ++m) q_fragment(qa[m], m, kk);
+#pragma unroll
+        for (int j = 0; j < kKeys / 8; ++j) {
+          uint32_t b[2];
+          ldmatrix_x2(b, tile_row(stage, 0, j * 8 + mr) + kk * 16 + (mi % 2) * 8);
+#pragma unroll
+          for (int m = 0; m < MT; ++m) mma_bf16(s[m][j], qa[m], b[0], b[1]);
+        }
+      }
+    } else {
+#pragma unroll
+      for (int kk = 0; kk < DP / 16; kk += 2) {
+        // Two k-steps of the A fragments, then each key n-tile's B fragments feed two mma.
+#pragma unroll
+        for (int j = 0; j < kKeys / 8; ++j) {
           uint32_t b[4];
           ldmatrix_x4(b, tile_row(stage, 0, j * 8 + mr) + kk * 16 + mi * 8);
-          mma_bf16(s[j], qf[kk], b[0], b[1]);
-          mma_bf16(s[j], qf[kk + 1], b[2], b[3]);
+          mma_bf16(s[0][j], qf[kk], b[0], b[1]);
+          mma_bf16(s[0][j], qf[kk + 1], b[2], b[3]);
         }
       }
     }
 
     // Causal and range mask (only tiles that reach past the warp's first row or the key range need
-    // it), scale, row maxima (each row is spread over the 4 lanes of a quad).
-    float mx_a = -INFINITY, mx_b = -INFINITY;
+    // it), scale, row maxima (each row is spread over the 4 lanes of a quad), then the online
+    // softmax update; P is packed to bf16 as the A operand of P·V.
     const bool masked = tile + kKeys > key_end || tile + kKeys - 1 > warp_first_pos;
+    uint32_t p[MT][kKeys / 16][4];
 #pragma unroll
-    for (int j = 0; j < kKeys / 8; ++j) {
+    for (int m = 0; m < MT; ++m) {
+      const int pos_a = warp_first_pos + m * 16 + g, pos_b = pos_a + 8;
+      float mx_a = -INFINITY, mx_b = -INFINITY;
 #pragma unroll
-      for (int e = 0; e < 2; ++e) {
-        const int64_t key = tile + j * 8 + t * 2 + e;
-        const bool in_range = !masked || key < key_end;
-        s[j][e] = (in_range && (!masked || key <= pos_a)) ? s[j][e] * scale_log2 : -INFINITY;
-        s[j][2 + e] = (in_range && (!masked || key <= pos_b)) ? s[j][2 + e] * scale_log2 : -INFINITY;
-        mx_a = fmaxf(mx_a, s[j][e]);
-        mx_b = fmaxf(mx_b, s[j][2 + e]);
+      for (int j = 0; j < kKeys / 8; ++j) {
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          const int key = tile + j * 8 + t * 2 + e;
+          const bool in_range = !masked || key < key_end;
+          s[m][j][e] = (in_range && (!masked || key <= pos_a)) ? s[m][j][e] * scale_log2 : -INFINITY;
+          s[m][j][2 + e] = (in_range && (!masked || key <= pos_b)) ? s[m][j][2 + e] * scale_log2 : -INFINITY;
+          mx_a = fmaxf(mx_a, s[m][j][e]);
+          mx_b = fmaxf(mx_b, s[m][j][2 + e]);
+        }
+      }
+#pragma unroll
+      for (int off = 1; off < 4; off *= 2) {
+        mx_a = fmaxf(mx_a, __shfl_xor_sync(0xffffffffu, mx_a, off));
+        mx_b = fmaxf(mx_b, __shfl_xor_sync(0xffffffffu, mx_b, off));
+      }
+      const float new_a = fmaxf(m_a[m], mx_a), new_b = fmaxf(m_b[m], mx_b);
+      // A row with no visible key yet keeps max -inf; 0 as reference keeps exp2 free of NaN.
+      const float ref_a = new_a == -INFINITY ? 0.0f : new_a;
+      const float ref_b = new_b == -INFINITY ? 0.0f : new_b;
+      const float alpha_a = exp2f(m_a[m] - ref_a), alpha_b = exp2f(m_b[m] - ref_b);
+      m_a[m] = new_a;
+      m_b[m] = new_b;
+      float sum_a = 0, sum_b = 0;
+#pragma unroll
+      for (int j = 0; j < kKeys / 8; ++j) {
+        s[m][j][0] = exp2f(s[m][j][0] - ref_a);
+        s[m][j][1] = exp2f(s[m][j][1] - ref_a);
+        s[m][j][2] = exp2f(s[m][j][2] - ref_b);
+        s[m][j][3] = exp2f(s[m][j][3] - ref_b);
+        sum_a += s[m][j][0] + s[m][j][1];
+        sum_b += s[m][j][2] + s[m][j][3];
+      }
+      l_a[m] = l_a[m] * alpha_a + sum_a;
+      l_b[m] = l_b[m] * alpha_b + sum_b;
+#pragma unroll
+      for (int n = 0; n < DP / 8; ++n) {
+        o[m][n][0] *= alpha_a;
+        o[m][n][1] *= alpha_a;
+        o[m][n][2] *= alpha_b;
+        o[m][n][3] *= alpha_b;
+      }
+      // The S accumulators of two adjacent key n-tiles form one A fragment.
+#pragma unroll
+      for (int kk = 0; kk < kKeys / 16; ++kk) {
+        p[m][kk][0] = pack_bf16(s[m][2 * kk][0], s[m][2 * kk][1]);
+        p[m][kk][1] = pack_bf16(s[m][2 * kk][2], s[m][2 * kk][3]);
+        p[m][kk][2] = pack_bf16(s[m][2 * kk + 1][0], s[m][2 * kk + 1][1]);
+        p[m][kk][3] = pack_bf16(s[m][2 * kk + 1][2], s[m][2 * kk + 1][3]);
       }
     }
-#pragma unroll
-    for (int off = 1; off < 4; off *= 2) {
-      mx_a = fmaxf(mx_a, __shfl_xor_sync(0xffffffffu, mx_a, off));
-      mx_b = fmaxf(mx_b, __shfl_xor_sync(0xffffffffu, mx_b, off));
-    }
-    const float new_a = fmaxf(m_a, mx_a), new_b = fmaxf(m_b, mx_b);
-    // A row with no visible key yet keeps max -inf; 0 as reference keeps exp2 free of NaN.
-    const float ref_a = new_a == -INFINITY ? 0.0f : new_a;
-    const float ref_b = new_b == -INFINITY ? 0.0f : new_b;
-    const float alpha_a = exp2f(m_a - ref_a), alpha_b = exp2f(m_b - ref_b);
-    m_a = new_a;
-    m_b = new_b;
-    float sum_a = 0, sum_b = 0;
-#pragma unroll
-    for (int j = 0; j < kKeys / 8; ++j) {
-      s[j][0] = exp2f(s[j][0] - ref_a);
-      s[j][1] = exp2f(s[j][1] - ref_a);
-      s[j][2] = exp2f(s[j][2] - ref_b);
-      s[j][3] = exp2f(s[j][3] - ref_b);
-      sum_a += s[j][0] + s[j][1];
-      sum_b += s[j][2] + s[j][3];
-    }
-    l_a = l_a * alpha_a + sum_a;
-    l_b = l_b * alpha_b + sum_b;
-#pragma unroll
-    for (int n = 0; n < DP / 8; ++n) {
-      o[n][0] *= alpha_a;
-      o[n][1] *= alpha_a;
-      o[n][2] *= alpha_b;
-      o[n][3] *= alpha_b;
-    }
 
-    // O += P V: the S accumulators of two adjacent key n-tiles form one A fragment; V comes
-    // transposed out of ldmatrix, two n-tiles of 8 columns at a time.
+    // O += P V: V comes transposed out of ldmatrix, two n-tiles of 8 columns at a time, and
+    // each fragment serves every m-tile.
 #pragma unroll
     for (int kk = 0; kk < kKeys / 16; ++kk) {
-      const uint32_t p[4] = {pack_bf16(s[2 * kk][0], s[2 * kk][1]),
-                             pack_bf16(s[2 * kk][2], s[2 * kk][3]),
-                             pack_bf16(s[2 * kk + 1][0], s[2 * kk + 1][1]),
-                             pack_bf16(s[2 * kk + 1][2], s[2 * kk + 1][3])};
 #pragma unroll
       for (int n = 0; n < DP / 8; n += 2) {
         uint32_t b[4];
         ldmatrix_x4_trans(b, tile_row(stage, 1, kk * 16 + (mi % 2) * 8 + mr) + (n + mi / 2) * 8);
-        mma_bf16(o[n], p, b[0], b[1]);
-        mma_bf16(o[n + 1], p, b[2], b[3]);
+#pragma unroll
+        for (int m = 0; m < MT; ++m) {
+          mma_bf16(o[m][n], p[m][kk], b[0], b[1]);
+          mma_bf16(o[m][n + 1], p[m][kk], b[2], b[3]);
+        }
       }
     }
     __syncthreads();  // every warp is done with this stage before it is refilled
   }
 
-#pragma unroll
-  for (int off = 1; off < 4; off *= 2) {
-    l_a += __shfl_xor_sync(0xffffffffu, l_a, off);
-    l_b += __shfl_xor_sync(0xffffffffu, l_b, off);
-  }
-
-  if (split.splits == 1) {
-    const float inv_a = l_a > 0 ? 1.0f / l_a : 0.0f, inv_b = l_b > 0 ? 1.0f / l_b : 0.0f;
-    bf16_bits* oh = tl.out + int64_t(h) * d;
-#pragma unroll
-    for (int n = 0; n < DP / 8; ++n) {
-      const int col = n * 8 + t * 2;
-      if (col >= d) continue;
-      if (row_a < rows) {
-        *reinterpret_cast<__nv_bfloat162*>(oh + row_a * q_stride + col) =
-            __floats2bfloat162_rn(o[n][0] * inv_a, o[n][1] * inv_a);
-      }
-      if (row_b < rows) {
-        *reinterpret_cast<__nv_bfloat162*>(oh + row_b * q_stride + col) =
-            __floats2bfloat162_rn(o[n][2] * inv_b, o[n][3] * inv_b);
-      }
-    }
-    return;
-  }
   const int64_t z = blockIdx.z;
   // Partial rows: kRows per tile of this launch.
   auto part = [&](int64_t row) {
-    return ((z * batch.count + blockIdx.x) * kRows + (row - q0)) * a.heads + h;
+    return ((z * batch.count + tile_index) * kRows + (row - q0)) * a.heads + h;
   };
+  bf16_bits* oh = tl.out + int64_t(h) * d;
 #pragma unroll
-  for (int n = 0; n < DP / 8; ++n) {
-    const int col = n * 8 + t * 2;
-    if (row_a < rows) {
-      split.part_o[part(row_a) * DP + col] = o[n][0];
-      split.part_o[part(row_a) * DP + col + 1] = o[n][1];
+  for (int m = 0; m < MT; ++m) {
+    float la = l_a[m], lb = l_b[m];
+#pragma unroll
+    for (int off = 1; off < 4; off *= 2) {
+      la += __shfl_xor_sync(0xffffffffu, la, off);
+      lb += __shfl_xor_sync(0xffffffffu, lb, off);
     }
-    if (row_b < rows) {
-      split.part_o[part(row_b) * DP + col] = o[n][2];
-      split.part_o[part(row_b) * DP + col + 1] = o[n][3];
+    const int64_t row_a = q0 + warp_row0 + m * 16 + g, row_b = row_a + 8;
+    if (split.splits == 1) {
+      const float inv_a = la > 0 ? 1.0f / la : 0.0f, inv_b = lb > 0 ? 1.0f / lb : 0.0f;
+#pragma unroll
+      for (int n = 0; n < DP / 8; ++n) {
+        const int col = n * 8 + t * 2;
+        if (col >= d) continue;
+        if (row_a < rows) {
+          *reinterpret_cast<__nv_bfloat162*>(oh + row_a * q_stride + col) =
+              __floats2bfloat162_rn(o[m][n][0] * inv_a, o[m][n][1] * inv_a);
+        }
+        if (row_b < rows) {
+          *reinterpret_cast<__nv_bfloat162*>(oh + row_b * q_stride + col) =
+              __floats2bfloat162_rn(o[m][n][2] * inv_b, o[m][n][3] * inv_b);
+        }
+      }
+      continue;
     }
-  }
-  if (t == 0) {
-    if (row_a < rows) {
-      split.part_ml[part(row_a) * 2] = m_a;
-      split.part_ml[part(row_a) * 2 + 1] = l_a;
+#pragma unroll
+    for (int n = 0; n < DP / 8; ++n) {
+      const int col = n * 8 + t * 2;
+      if (row_a < rows) {
+        split.part_o[part(row_a) * DP + col] = o[m][n][0];
+        split.part_o[part(row_a) * DP + col + 1] = o[m][n][1];
+      }
+      if (row_b < rows) {
+        split.part_o[part(row_b) * DP + col] = o[m][n][2];
+        split.part_o[part(row_b) * DP + col + 1] = o[m][n][3];
+      }
     }
-    if (row_b < rows) {
-      split.part_ml[part(row_b) * 2] = m_b;
-      split.part_ml[part(row_b) * 2 + 1] = l_b;
+    if (t == 0) {
+      if (row_a < rows) {
+        split.part_ml[part(row_a) * 2] = m_a[m];
+        split.part_ml[part(row_a) * 2 + 1] = la;
+      }
+      if (row_b < rows) {
+        split.part_ml[part(row_b) * 2] = m_b[m];
+        split.part_ml[part(row_b) * 2 + 1] = lb;
+      }
     }
   }
 }
@@ -359,38 +447,39 @@ __global__ void merge_splits_kernel(const __grid_constant__ TileBatch batch, Att
 int padded_dim(int head_dim) { return head_dim <= 16 ? 16 : head_dim <= 32 ? 32 : head_dim <= 64 ? 64 : 128; }
 
 // Query heads per block: as many of a kv head's query heads as the block's warps allow (at most
-// 8 warps: 2 heads of 4 warps, or 4 heads of 1).
-int heads_per_block(const AttentionShape& a, int wph) {
+// 4 warps: 2 heads of 2 warps for 64-row tiles, 4 heads of 1 for 16-row tiles).
+int heads_per_block(const AttentionShape& a, bool small) {
   const int group = a.heads / a.kv_heads;
-  if (wph == 1 && group % 4 == 0) return 4;
+  if (small && group % 4 == 0) return 4;
   return group % 2 == 0 ? 2 : 1;
 }
 
 // The launches of a call: tiles of every sequence, heaviest first, at most kMaxTiles a launch,
 // each with its split count. Sequences of up to 16 new rows (decoding, short continuations) get
-// one 16-row tile (1 warp a head); longer ones 64-row tiles (4 warps a head).
+// one 16-row tile (1 warp a head); longer ones 64-row tiles (2 warps of 32 rows a head).
 struct Launch {
   TileBatch batch;
   int splits = 1;
-  int wph = 4;  // warps per head
+  bool small = false;  // 16-row tiles
+  int64_t rows_per_tile() const { return small ? 16 : 64; }
 };
 
-void plan_tiles(std::vector<Tile> tiles, int wph, const AttentionShape& a, std::vector<Launch>& launches) {
-  const int64_t rows_per_tile = 16 * wph;
+void plan_tiles(std::vector<Tile> tiles, bool small, const AttentionShape& a, std::vector<Launch>& launches) {
+  const int64_t rows_per_tile = small ? 16 : 64;
   auto keys = [&](const Tile& t) { return t.first_pos + std::min<int64_t>(t.q0 + rows_per_tile, t.rows); };
   std::stable_sort(tiles.begin(), tiles.end(), [&](const Tile& x, const Tile& y) { return keys(x) > keys(y); });
   for (size_t begin = 0; begin < tiles.size(); begin += kMaxTiles) {
     Launch l;
-    l.wph = wph;
+    l.small = small;
     l.batch.count = int(std::min<size_t>(kMaxTiles, tiles.size() - begin));
     std::copy_n(tiles.begin() + long(begin), l.batch.count, l.batch.tiles);
-    const int64_t blocks = int64_t(l.batch.count) * (a.heads / heads_per_block(a, wph));
+    const int64_t blocks = int64_t(l.batch.count) * (a.heads / heads_per_block(a, small));
     // Too few blocks to keep every multiprocessor busy: split the keys until there are `target`.
     // The small decoding blocks (2-4 warps, three resident a multiprocessor for head_dim 128) want
     // four a multiprocessor; the large ones split only below one and aim for two.
     const int64_t sms = a.multiprocessors;
-    const int64_t target = wph == 1 ? 4 * sms : 2 * sms;
-    if (blocks < (wph == 1 ? target : sms)) {
+    const int64_t target = small ? 4 * sms : 2 * sms;
+    if (blocks < (small ? target : sms)) {
       const int64_t wanted = (target + blocks - 1) / blocks;
       // At least two tiles of keys per split, so merging stays cheap next to the work split.
       const int64_t most = std::max<int64_t>(1, keys(l.batch.tiles[0]) / (2 * kKeys));
@@ -413,39 +502,43 @@ std::vector<Launch> plan(const AttentionSequence* seqs, int count, const Attenti
     }
   }
   std::vector<Launch> launches;
-  plan_tiles(std::move(large), 4, a, launches);
-  plan_tiles(std::move(small), 1, a, launches);
+  plan_tiles(std::move(large), false, a, launches);
+  plan_tiles(std::move(small), true, a, launches);
   return launches;
 }
 
 size_t partial_bytes(const Launch& l, const AttentionShape& a) {
   if (l.splits == 1) return 0;
-  return size_t(l.splits) * size_t(l.batch.count) * size_t(16 * l.wph) * size_t(a.heads) *
+  return size_t(l.splits) * size_t(l.batch.count) * size_t(l.rows_per_tile()) * size_t(a.heads) *
          size_t(padded_dim(a.head_dim) + 2) * sizeof(float);
 }
 
-template <int DP, int HPB, int WPH>
+template <int DP, int HPB, int WPH, int MT>
 void launch(const Launch& l, const AttentionShape& a, void* scratch) {
-  constexpr int kRows = 16 * WPH;
+  constexpr int kRows = 16 * MT * WPH;
   SplitArgs split;
   split.splits = l.splits;
   const float scale_log2 = kLog2e / sqrtf(float(a.head_dim));
-  dim3 grid(unsigned(l.batch.count), unsigned(a.heads / HPB), unsigned(split.splits));
+  dim3 grid(unsigned(a.heads / HPB), unsigned(l.batch.count), unsigned(split.splits));
   if (split.splits > 1) {
     split.part_o = static_cast<float*>(scratch);
     split.part_ml = split.part_o + int64_t(split.splits) * l.batch.count * kRows * a.heads * DP;
   }
-  constexpr size_t bytes = smem_bytes<DP>();
+  constexpr size_t bytes = smem_bytes<DP>() + (MT > 1 ? size_t(HPB) * kRows * kStride<DP> * sizeof(bf16_bits) : 0);
   if constexpr (bytes > 48 * 1024) {
     static const bool raised = [] {
-      check(cudaFuncSetAttribute(attention_kernel<DP, HPB, WPH>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+      check(cudaFuncSetAttribute(attention_kernel<DP, HPB, WPH, MT>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                  int(bytes)),
+            "attention");
+      // All of the unified L1 as shared memory, so two blocks fit a multiprocessor.
+      check(cudaFuncSetAttribute(attention_kernel<DP, HPB, WPH, MT>,
+                                 cudaFuncAttributePreferredSharedMemoryCarveout, int(cudaSharedmemCarveoutMaxShared)),
             "attention");
       return true;
     }();
     (void)raised;
   }
-  attention_kernel<DP, HPB, WPH><<<grid, 32 * WPH * HPB, bytes>>>(l.batch, a, split, scale_log2);
+  attention_kernel<DP, HPB, WPH, MT><<<grid, 32 * WPH * HPB, bytes>>>(l.batch, a, split, scale_log2);
   check_launch("attention");
   if (split.splits > 1) {
     merge_splits_kernel<DP, kRows><<<dim3(unsigned(l.batch.count * kRows), unsigned(a.heads)), std::min(DP, 128)>>>(
@@ -456,15 +549,15 @@ void launch(const Launch& l, const AttentionShape& a, void* scratch) {
 
 template <int DP>
 void launch_dim(const Launch& l, const AttentionShape& a, void* scratch) {
-  const int hpb = heads_per_block(a, l.wph);
-  if (l.wph == 1) {
-    if (hpb == 4) launch<DP, 4, 1>(l, a, scratch);
-    else if (hpb == 2) launch<DP, 2, 1>(l, a, scratch);
-    else launch<DP, 1, 1>(l, a, scratch);
+  const int hpb = heads_per_block(a, l.small);
+  if (l.small) {
+    if (hpb == 4) launch<DP, 4, 1, 1>(l, a, scratch);
+    else if (hpb == 2) launch<DP, 2, 1, 1>(l, a, scratch);
+    else launch<DP, 1, 1, 1>(l, a, scratch);
   } else if (hpb == 2) {
-    launch<DP, 2, 4>(l, a, scratch);
+    launch<DP, 2, 2, 2>(l, a, scratch);
   } else {
-    launch<DP, 1, 4>(l, a, scratch);
+    launch<DP, 1, 2, 2>(l, a, scratch);
   }
 }
 

@@ -458,15 +458,17 @@ int heads_per_block(const AttentionShape& a, bool small) {
 // The launches of a call: tiles of every sequence, heaviest first, at most kMaxTiles a launch,
 // each with its split count. Sequences of up to 16 new rows (decoding, short continuations) get
 // one 16-row tile (1 warp a head); longer ones 64-row tiles (2 warps of 32 rows a head).
+constexpr int64_t kSmallTileRows = 16, kLargeTileRows = 64;
+int64_t tile_rows(bool small) { return small ? kSmallTileRows : kLargeTileRows; }
+
 struct Launch {
   TileBatch batch;
   int splits = 1;
   bool small = false;  // 16-row tiles
-  int64_t rows_per_tile() const { return small ? 16 : 64; }
 };
 
 void plan_tiles(std::vector<Tile> tiles, bool small, const AttentionShape& a, std::vector<Launch>& launches) {
-  const int64_t rows_per_tile = small ? 16 : 64;
+  const int64_t rows_per_tile = tile_rows(small);
   auto keys = [&](const Tile& t) { return t.first_pos + std::min<int64_t>(t.q0 + rows_per_tile, t.rows); };
   std::stable_sort(tiles.begin(), tiles.end(), [&](const Tile& x, const Tile& y) { return keys(x) > keys(y); });
   for (size_t begin = 0; begin < tiles.size(); begin += kMaxTiles) {
@@ -494,11 +496,11 @@ std::vector<Launch> plan(const AttentionSequence* seqs, int count, const Attenti
   std::vector<Tile> small, large;
   for (int i = 0; i < count; ++i) {
     const AttentionSequence& q = seqs[i];
-    if (q.rows <= 16) {
+    if (q.rows <= kSmallTileRows) {
       small.push_back({q.q, q.k, q.v, q.out, q.first_pos, int32_t(q.rows), 0});
       continue;
     }
-    for (int64_t q0 = 0; q0 < q.rows; q0 += 64) {
+    for (int64_t q0 = 0; q0 < q.rows; q0 += kLargeTileRows) {
       large.push_back({q.q, q.k, q.v, q.out, q.first_pos, int32_t(q.rows), int32_t(q0)});
     }
   }
@@ -510,7 +512,7 @@ std::vector<Launch> plan(const AttentionSequence* seqs, int count, const Attenti
 
 size_t partial_bytes(const Launch& l, const AttentionShape& a) {
   if (l.splits == 1) return 0;
-  return size_t(l.splits) * size_t(l.batch.count) * size_t(l.rows_per_tile()) * size_t(a.heads) *
+  return size_t(l.splits) * size_t(l.batch.count) * size_t(tile_rows(l.small)) * size_t(a.heads) *
          size_t(padded_dim(a.head_dim) + 2) * sizeof(float);
 }
 
@@ -531,7 +533,8 @@ void launch(const Launch& l, const AttentionShape& a, void* scratch) {
       check(cudaFuncSetAttribute(attention_kernel<DP, HPB, WPH, MT>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                  int(bytes)),
             "attention");
-      // All of the unified L1 as shared memory, so two blocks fit a multiprocessor.
+      // All of the unified L1 as shared memory, so as many blocks fit a multiprocessor as its
+      // registers allow (two of the 64-row kernel for head_dim 128).
       check(cudaFuncSetAttribute(attention_kernel<DP, HPB, WPH, MT>,
                                  cudaFuncAttributePreferredSharedMemoryCarveout, int(cudaSharedmemCarveoutMaxShared)),
             "attention");
@@ -550,6 +553,8 @@ void launch(const Launch& l, const AttentionShape& a, void* scratch) {
 
 template <int DP>
 void launch_dim(const Launch& l, const AttentionShape& a, void* scratch) {
+  // 16 rows × MT m-tiles × WPH warps a head must cover the tile the plan cut.
+  static_assert(16 * 1 * 1 == kSmallTileRows && 16 * 2 * 2 == kLargeTileRows, "kernel rows vs planned tiles");
   const int hpb = heads_per_block(a, l.small);
   if (l.small) {
     if (hpb == 4) launch<DP, 4, 1, 1>(l, a, scratch);

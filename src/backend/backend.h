@@ -47,6 +47,15 @@ struct AttentionSegment {
   int64_t first_pos = 0;
 };
 
+// One sequence's share of a packed batch for lightning_segments(): rows [begin, begin + count) of
+// q/k/v/out are its new tokens; `state` is its own recurrent state ([heads, head_dim²], alloc_state),
+// updated in place.
+struct LightningSegment {
+  int64_t begin = 0;
+  int64_t count = 0;
+  Tensor state;
+};
+
 // Watches every operation the Backend front runs: profiling hooks in here (bench/cuda's
 // OpProfiler), so nothing needs to wrap a backend. `rows` is the row count of the operation's
 // first tensor (1 for a decoding step's linear). op_end() runs after the implementation returned;
@@ -128,6 +137,11 @@ class Backend {
   // equal the recurrence.
   void lightning(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state, HeadShape shape,
                  std::span<const float> slopes, float scale, Tensor& out);
+  // A packed batch of sequences, each with its own state: lightning() on every segment's rows
+  // (the default). Backends may run all segments in one launch (a decoding step's).
+  void lightning_segments(const Tensor& q, const Tensor& k, const Tensor& v,
+                          std::span<const LightningSegment> segments, HeadShape shape,
+                          std::span<const float> slopes, float scale, Tensor& out);
 
   // Log-softmax of each logits row, read at targets[row].
   std::vector<TokenScore> score_targets(const Tensor& logits, std::span<const int32_t> targets);
@@ -173,6 +187,9 @@ class Backend {
   virtual void lightning_impl(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
                               HeadShape shape, std::span<const float> slopes, float scale,
                               Tensor& out) = 0;
+  virtual void lightning_segments_impl(const Tensor& q, const Tensor& k, const Tensor& v,
+                                       std::span<const LightningSegment> segments, HeadShape shape,
+                                       std::span<const float> slopes, float scale, Tensor& out);
   virtual std::vector<TokenScore> score_targets_impl(const Tensor& logits,
                                                      std::span<const int32_t> targets) = 0;
   virtual std::vector<TokenScore> score_head_impl(const Tensor& x, const Tensor& head,

@@ -47,6 +47,18 @@ void Backend::attention_segments_impl(const Tensor& q, const Tensor& k, const Te
   }
 }
 
+void Backend::lightning_segments_impl(const Tensor& q, const Tensor& k, const Tensor& v,
+                                      std::span<const LightningSegment> segments, HeadShape shape,
+                                      std::span<const float> slopes, float scale, Tensor& out) {
+  for (const LightningSegment& s : segments) {
+    if (s.count == 0) continue;
+    Tensor state = s.state;  // a handle: the segment's state is updated in place
+    Tensor o = out.rows_view(s.begin, s.count);
+    lightning_impl(q.rows_view(s.begin, s.count), k.rows_view(s.begin, s.count), v.rows_view(s.begin, s.count),
+                   state, shape, slopes, scale, o);
+  }
+}
+
 std::vector<TokenScore> Backend::score_head_impl(const Tensor& x, const Tensor& head,
                                                  std::span<const int32_t> targets) {
   // Rows per linear(): bounds the logits buffer to 128 × vocab (78 MB of fp32 for Qwen3).

@@ -245,6 +245,21 @@ void Backend::lightning(const Tensor& q, const Tensor& k, const Tensor& v, Tenso
   observed("lightning", q.rows(), [&] { lightning_impl(q, k, v, state, shape, slopes, scale, out); });
 }
 
+void Backend::lightning_segments(const Tensor& q, const Tensor& k, const Tensor& v,
+                                 std::span<const LightningSegment> segments, HeadShape shape,
+                                 std::span<const float> slopes, float scale, Tensor& out) {
+  for (const LightningSegment& s : segments) {
+    if (s.begin < 0 || s.count < 0 || s.begin + s.count > q.rows()) {
+      fail("internal: lightning segment rows [{}, {}) outside the batch of {}", s.begin, s.begin + s.count,
+           q.rows());
+    }
+  }
+  // The whole batch against one state's shape: every row and state shape, checked once.
+  for (const LightningSegment& s : segments) check_lightning_contract(q, k, v, s.state, shape, slopes, out);
+  observed("lightning_segments", q.rows(),
+           [&] { lightning_segments_impl(q, k, v, segments, shape, slopes, scale, out); });
+}
+
 std::vector<TokenScore> Backend::score_targets(const Tensor& logits, std::span<const int32_t> targets) {
   if (int64_t(targets.size()) != logits.rows()) {
     fail("internal: score_targets of {} rows for {} targets", logits.rows(), targets.size());

@@ -179,12 +179,11 @@ Tensor Decoder::lightning_mixer(int index, const model::Layer& layer, std::span<
   const model::LightningWeights& w = layer.weights.lightning;
   auto [q, k, v] = project(w.q, w.k, w.v, w.q_norm, w.k_norm, layer, positions, n);
   Tensor o = backend_.alloc(n.rows(), q.cols());
-  for (const Segment& s : segments) {
-    Tensor o_rows = o.rows_view(s.begin, s.count);
-    backend_.lightning(q.rows_view(s.begin, s.count), k.rows_view(s.begin, s.count),
-                       v.rows_view(s.begin, s.count), s.state->layer(index).lightning, layer.shape,
-                       layer.slopes, layer.lightning_scale, o_rows);
-  }
+  // Every sequence runs its own recurrence from its own state; the backend does all in one call.
+  std::vector<backend::LightningSegment> batch;
+  batch.reserve(segments.size());
+  for (const Segment& s : segments) batch.push_back({s.begin, s.count, s.state->layer(index).lightning});
+  backend_.lightning_segments(q, k, v, batch, layer.shape, layer.slopes, layer.lightning_scale, o);
   if (!w.o_norm.empty()) backend_.rms_norm(o, w.o_norm, layer.rms_norm_eps, o);
   return gate_and_project(o, w.z, w.o, n);
 }

@@ -300,6 +300,47 @@ std::vector<OpCase> op_cases() {
           return result;
         });
   }
+  // Packed batches of sequences, each continuing its own state: a decoding step of 70 sequences
+  // (one launch on CUDA) and a mix of lengths, one of them empty (one call per sequence).
+  struct LightBatch {
+    std::vector<int64_t> counts;
+    int heads, kv, d;
+  };
+  for (const LightBatch& lb : std::vector<LightBatch>{{std::vector<int64_t>(70, 1), 16, 8, 128},
+                                                      {{5, 1, 0, 3}, 4, 2, 16},
+                                                      {{1, 2, 1}, 6, 3, 40}}) {
+    std::string name = fmt::format("lightning_segments_h{}_kv{}_d{}", lb.heads, lb.kv, lb.d);
+    if (lb.counts.size() > 8) {
+      name += fmt::format("_{}_decoding_sequences", lb.counts.size());
+    } else {
+      for (int64_t n : lb.counts) name += fmt::format("_{}", n);
+    }
+    add(name, [=](Backend& b) {
+      std::vector<float> slopes(size_t(lb.heads));
+      for (int h = 0; h < lb.heads; ++h) slopes[size_t(h)] = std::pow(0.5f, float(h + 1) / 2);
+      const float scale = 1.0f / std::sqrt(float(lb.d));
+      const HeadShape shape{lb.heads, lb.kv, lb.d};
+      // Each sequence first takes a prompt of its own length on its own state.
+      std::vector<LightningSegment> segs;
+      int64_t total = 0;
+      uint32_t seed = 300;
+      for (size_t i = 0; i < lb.counts.size(); ++i) {
+        Tensor state = b.alloc_state(lb.heads, int64_t(lb.d) * lb.d);
+        const int64_t prompt = 1 + int64_t(i % 7) * 3;
+        Tensor pq = input(b, prompt, lb.heads * lb.d, seed++, 0.3f), pk = input(b, prompt, lb.kv * lb.d, seed++, 0.3f);
+        Tensor pv = input(b, prompt, lb.kv * lb.d, seed++), po = b.alloc(prompt, lb.heads * lb.d);
+        b.lightning(pq, pk, pv, state, shape, slopes, scale, po);
+        segs.push_back({total, lb.counts[i], state});
+        total += lb.counts[i];
+      }
+      Tensor q = input(b, total, lb.heads * lb.d, 310, 0.3f), k = input(b, total, lb.kv * lb.d, 311, 0.3f);
+      Tensor v = input(b, total, lb.kv * lb.d, 312), out = poisoned(b, total, lb.heads * lb.d);
+      b.lightning_segments(q, k, v, segs, shape, slopes, scale, out);
+      std::vector<float> result = b.download(out);
+      for (const LightningSegment& sg : segs) append(result, b.download(sg.state));
+      return result;
+    });
+  }
   for (auto [rows, vocab] : std::vector<std::array<int64_t, 2>>{{1, 128}, {9, 160}, {3, 151936}}) {
     add(fmt::format("score_targets_{}x{}", rows, vocab), [=](Backend& b) {
       Tensor logits = input(b, rows, vocab, 40, 3.0f);

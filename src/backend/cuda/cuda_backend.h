@@ -77,6 +77,11 @@ class CudaBackend final : public Backend {
                                Tensor& out) override;
   void lightning_impl(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state, HeadShape shape,
                       std::span<const float> slopes, float scale, Tensor& out) override;
+  // A decoding step (every segment a few rows): all sequences in one recurrent launch; otherwise
+  // one lightning_impl per segment.
+  void lightning_segments_impl(const Tensor& q, const Tensor& k, const Tensor& v,
+                               std::span<const LightningSegment> segments, HeadShape shape,
+                               std::span<const float> slopes, float scale, Tensor& out) override;
 
   std::vector<TokenScore> score_targets_impl(const Tensor& logits,
                                              std::span<const int32_t> targets) override;
@@ -114,7 +119,7 @@ class CudaBackend final : public Backend {
     void* data = nullptr;
     size_t bytes = 0;
   };
-  static constexpr int kSlots = 5;
+  static constexpr int kSlots = 6;
   Buffer scratch_;
   Buffer staged_[kSlots];
   std::vector<char> staged_bytes_[kSlots];  // host copy of a reusable slot's last staging

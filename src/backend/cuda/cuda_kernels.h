@@ -108,6 +108,18 @@ struct LightningArgs {
   float scale = 1;
 };
 void launch_lightning_recurrent(const LightningArgs& args);
+// One sequence of a packed batch: its rows of q/k/v/out and its own state.
+struct LightningSequence {
+  const bf16_bits* q = nullptr;
+  const bf16_bits* k = nullptr;
+  const bf16_bits* v = nullptr;
+  bf16_bits* out = nullptr;
+  float* state = nullptr;
+  int64_t rows = 0;
+};
+// The recurrent form over `count` sequences (a device table) in one launch; `shared` gives the
+// shape, slopes and scale (its pointers and rows are ignored).
+void launch_lightning_recurrent_segments(const LightningArgs& shared, const LightningSequence* seqs, int count);
 size_t lightning_chunked_scratch_bytes(const LightningArgs& args);
 void launch_lightning_chunked(const LightningArgs& args, void* scratch);
 

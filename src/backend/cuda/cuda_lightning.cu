@@ -24,8 +24,9 @@ constexpr int kMaxDim = 128;
 constexpr int kChunk = 64;
 constexpr int kChunkThreads = 256;
 
-__global__ void __launch_bounds__(kSlab* kRowGroups)
-    lightning_recurrent_kernel(LightningArgs a) {
+// The recurrence over `a.rows` tokens of one sequence (a's pointers), for head blockIdx.x and state
+// slab blockIdx.y.
+__device__ __forceinline__ void recurrent_steps(const LightningArgs& a) {
   constexpr int kRowsPer = kMaxDim / kRowGroups;
   __shared__ float qs[kMaxDim], ks[kMaxDim];
   __shared__ float partial[kRowGroups][kSlab];
@@ -74,6 +75,23 @@ __global__ void __launch_bounds__(kSlab* kRowGroups)
     const int i = rg + r * kRowGroups;
     if (i < d && col < d) S[int64_t(i) * d + col] = s[r];
   }
+}
+
+__global__ void __launch_bounds__(kSlab* kRowGroups) lightning_recurrent_kernel(LightningArgs a) {
+  recurrent_steps(a);
+}
+
+// One launch for a packed batch: sequence blockIdx.z takes its pointers and row count from the table.
+__global__ void __launch_bounds__(kSlab* kRowGroups)
+    lightning_recurrent_segments_kernel(LightningArgs a, const LightningSequence* seqs) {
+  const LightningSequence seq = seqs[blockIdx.z];
+  a.q = seq.q;
+  a.k = seq.k;
+  a.v = seq.v;
+  a.state = seq.state;
+  a.out = seq.out;
+  a.rows = seq.rows;
+  recurrent_steps(a);
 }
 
 // The chunked form runs in three launches, each parallel over (head, chunk[, column slab]), so a
@@ -221,6 +239,13 @@ void launch_lightning_recurrent(const LightningArgs& a) {
   if (a.rows == 0) return;
   lightning_recurrent_kernel<<<dim3(unsigned(a.heads), slabs(a.head_dim)), dim3(kSlab, kRowGroups)>>>(a);
   check_launch("lightning (recurrent)");
+}
+
+void launch_lightning_recurrent_segments(const LightningArgs& shared, const LightningSequence* seqs, int count) {
+  if (count == 0) return;
+  lightning_recurrent_segments_kernel<<<dim3(unsigned(shared.heads), slabs(shared.head_dim), unsigned(count)),
+                                        dim3(kSlab, kRowGroups)>>>(shared, seqs);
+  check_launch("lightning (recurrent, segments)");
 }
 
 size_t lightning_chunked_scratch_bytes(const LightningArgs& a) {

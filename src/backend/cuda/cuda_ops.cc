@@ -17,7 +17,7 @@ namespace {
 using cuda::bf16_bits;
 
 // Staging slots (CudaBackend::stage); one op never uses a slot twice.
-enum Slot { kIds = 0, kPositions = 1, kFactors = 2, kResults = 3, kCopies = 4 };
+enum Slot { kIds = 0, kPositions = 1, kFactors = 2, kResults = 3, kCopies = 4, kSequences = 5 };
 
 size_t element_size(DType dtype) { return dtype == DType::f32 ? 4 : 2; }
 
@@ -321,10 +321,49 @@ void CudaBackend::lightning_chunked(const Tensor& q, const Tensor& k, const Tens
   cuda::launch_lightning_chunked(a, scratch(cuda::lightning_chunked_scratch_bytes(a)));
 }
 
+namespace {
+
+// Rows up to which lightning runs the recurrence (decoding); longer inputs go through chunks.
+constexpr int64_t kRecurrentRows = 4;
+
+}  // namespace
+
+void CudaBackend::lightning_segments_impl(const Tensor& q, const Tensor& k, const Tensor& v,
+                                          std::span<const LightningSegment> segments, HeadShape shape,
+                                          std::span<const float> slopes, float scale, Tensor& out) {
+  bool one_launch = true;
+  for (const LightningSegment& s : segments) one_launch = one_launch && s.count <= kRecurrentRows;
+  if (!one_launch) {
+    Backend::lightning_segments_impl(q, k, v, segments, shape, slopes, scale, out);  // one call each
+    return;
+  }
+  std::vector<cuda::LightningSequence> seqs;
+  for (const LightningSegment& s : segments) {
+    if (s.count == 0) continue;
+    Tensor state = s.state;
+    Tensor o = out.rows_view(s.begin, s.count);
+    const Tensor rows[] = {q.rows_view(s.begin, s.count), k.rows_view(s.begin, s.count),
+                           v.rows_view(s.begin, s.count)};
+    for (const Tensor& t : rows) reading(t);
+    reading(state);
+    writing(o);
+    cuda::LightningArgs a = lightning_args(rows[0], rows[1], rows[2], state, shape, scale, o);
+    seqs.push_back({a.q, a.k, a.v, a.out, a.state, a.rows});
+  }
+  if (seqs.empty()) return;
+  // What all sequences share (shape, slopes, scale); the table gives each its pointers and rows.
+  Tensor any_state = segments.front().state;
+  cuda::LightningArgs shared = lightning_args(q, k, v, any_state, shape, scale, out);
+  shared.slopes = constant_table(slopes);
+  const auto* device_seqs = static_cast<const cuda::LightningSequence*>(
+      stage(kSequences, seqs.data(), seqs.size() * sizeof(cuda::LightningSequence)));
+  cuda::launch_lightning_recurrent_segments(shared, device_seqs, int(seqs.size()));
+}
+
 void CudaBackend::lightning_impl(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
                                  HeadShape shape, std::span<const float> slopes, float scale, Tensor& out) {
   // A few tokens (decoding) are recurrence steps; longer inputs go through chunks.
-  if (q.rows() <= 4) {
+  if (q.rows() <= kRecurrentRows) {
     lightning_recurrent(q, k, v, state, shape, slopes, scale, out);
   } else {
     lightning_chunked(q, k, v, state, shape, slopes, scale, out);

@@ -4,13 +4,16 @@
 //            ~30 tokens (≈110-token requests); tokens/s counts context + continuation per request,
 //            as a padded per-request PyTorch loop processes them
 //   prefill  one 4096-token prompt and its first greedy token
-//   decode   greedy tokens after a 4096-token prompt, batch 1 and 32: (t(65 new) - t(1 new)) / 64
+//   decode   greedy tokens after a 4096-token prompt, batch 1 and 32: (t(65 new) - t(1 new)) / 64;
+//            --decode BxP[,BxP...] adds batch B after P-token prompts (retrieval-shaped batches:
+//            51x1250 is a fda/swde batch of the sweep, 15x4096 a ruler one)
 // Each time is the median of three runs (host-bound work varies from run to run).
 // With --profile it instead runs a smaller version of each through OpProfiler and prints where the
 // time goes, op by op (device time); --host-profile does the same without synchronising, charging
 // each op its host time and the runtime's own work to "(between ops)".
 // Usage: bench_cuda_model MODEL_DIR [--rnn RUN_DIR --convert L] [--label NAME] [--skip-b32]
-//                        [--profile | --host-profile]
+//                        [--decode BxP[,BxP...]] [--profile | --host-profile]
+// With --decode, --profile profiles those shapes instead of batch 1 and 32 after 4096.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -63,6 +66,7 @@ int run(int argc, char** argv) {
   std::vector<int> convert;
   std::string label = "original";
   bool skip_b32 = false, profile = false, host_profile = false;
+  std::vector<std::pair<int, int>> decode_shapes;  // (batch, prompt) of --decode
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--rnn" && i + 1 < argc) options.rnn_dir = argv[++i];
@@ -71,6 +75,17 @@ int run(int argc, char** argv) {
     else if (a == "--skip-b32") skip_b32 = true;
     else if (a == "--profile") profile = true;
     else if (a == "--host-profile") profile = host_profile = true;
+    else if (a == "--decode" && i + 1 < argc) {
+      std::string list = argv[++i];
+      for (size_t at = 0; at <= list.size();) {
+        const size_t comma = std::min(list.find(',', at), list.size());
+        const std::string item = list.substr(at, comma - at);
+        const size_t x = item.find('x');
+        if (x == std::string::npos) fail("bench_cuda_model: --decode wants BxP, got '{}'", item);
+        decode_shapes.emplace_back(std::stoi(item.substr(0, x)), std::stoi(item.substr(x + 1)));
+        at = comma + 1;
+      }
+    }
     else fail("bench_cuda_model: unknown argument '{}'", a);
   }
   options.rnn_layers = convert;
@@ -116,17 +131,19 @@ int run(int argc, char** argv) {
       profiler->report();
       runner.score(std::span(docs).first(64));
       fmt::print("profile: scoring 64 documents\n{}", profiler->report());
-      for (int batch : {1, 32}) {
+      const std::vector<std::pair<int, int>> shapes =
+          decode_shapes.empty() ? std::vector<std::pair<int, int>>{{1, 4096}, {32, 4096}} : decode_shapes;
+      for (auto [batch, prompt] : shapes) {
         std::vector<runtime::GenerateRequest> requests(static_cast<size_t>(batch));
         for (auto& r : requests) {
-          r.prompt = random_tokens(rng, 4096, vocab);
+          r.prompt = random_tokens(rng, prompt, vocab);
           r.max_new_tokens = 1;
         }
         runner.generate(requests);
-        fmt::print("profile: prefill of {} x 4096 tokens\n{}", batch, profiler->report());
+        fmt::print("profile: prefill of {} x {} tokens\n{}", batch, prompt, profiler->report());
         for (auto& r : requests) r.max_new_tokens = 9;
         runner.generate(requests);
-        fmt::print("profile: prefill + 8 decode steps at batch {}\n{}", batch, profiler->report());
+        fmt::print("profile: prefill + 8 decode steps at batch {} after {}\n{}", batch, prompt, profiler->report());
       }
       return 0;
     }
@@ -135,10 +152,10 @@ int run(int argc, char** argv) {
                               tokens, s, double(tokens) / s));
   }
 
-  auto generate = [&](int batch, int new_tokens) {
+  auto generate = [&](int batch, int new_tokens, int prompt = 4096) {
     std::vector<runtime::GenerateRequest> requests(static_cast<size_t>(batch));
     for (auto& r : requests) {
-      r.prompt = random_tokens(rng, 4096, vocab);
+      r.prompt = random_tokens(rng, prompt, vocab);
       r.max_new_tokens = new_tokens;
     }
     return median3(b, [&] { runner.generate(requests); });
@@ -152,6 +169,12 @@ int run(int argc, char** argv) {
     const double many = generate(batch, 65);
     emit("decode", fmt::format("\"batch\": {}, \"prompt\": 4096, \"ms_per_step\": {:.3f}, \"tokens_per_s\": {:.0f}",
                                batch, (many - one) / 64 * 1e3, batch * 64 / (many - one)));
+  }
+  for (auto [batch, prompt] : decode_shapes) {
+    const double one = generate(batch, 1, prompt);
+    const double many = generate(batch, 33, prompt);
+    emit("decode", fmt::format("\"batch\": {}, \"prompt\": {}, \"ms_per_step\": {:.3f}, \"tokens_per_s\": {:.0f}",
+                               batch, prompt, (many - one) / 32 * 1e3, batch * 32 / (many - one)));
   }
   emit("memory", fmt::format("\"peak_gib\": {:.2f}", double(b.peak_memory_bytes()) / double(1ull << 30)));
   return 0;

@@ -44,9 +44,12 @@ struct RunOptions {
   Precision precision = Precision::bf16;
   std::vector<int32_t> stop_token_ids;  // the generation config's EOS ids (HF stops on these)
   size_t score_batch = 64;              // documents per LanguageModel::score call
-  size_t generate_batch = 64;           // at most this many prompts per LanguageModel::generate call,
-  int64_t generate_batch_tokens = 65536;  // holding at most this many prompt + budget tokens (the
-                                          // KV cache of a batch: 7.5 GB for Qwen3-1.7B)
+  // At most this many prompts per LanguageModel::generate call, holding at most this many prompt +
+  // budget tokens (the KV cache of a batch: 30 GB for Qwen3-1.7B in bf16). Decoding a step costs
+  // the weights' bytes and the launches whatever the batch, so the larger the batch the cheaper a
+  // token (docs/PERFORMANCE.md); --prefix-memory usually binds first (bound_generation_batches).
+  size_t generate_batch = 256;
+  int64_t generate_batch_tokens = 262144;
   bool progress = true;                 // progress bar on stderr
   std::ostream* samples = nullptr;      // --log-samples: one JSON line per document
 };

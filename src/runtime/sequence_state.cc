@@ -69,6 +69,27 @@ void SequenceState::reserve(int64_t extra) {
   capacity_ = capacity;
 }
 
+SequenceState SequenceState::borrowing(SequenceState& from, const model::Variant& variant) {
+  const int layers = from.model_->num_layers();
+  if (!from.holds(0, layers)) fail("internal: borrowing caches from a state that holds only some layers");
+  SequenceState state(*from.backend_, *from.model_, variant, from.capacity_, 0, 0);  // allocates nothing
+  state.held_end_ = layers;
+  for (int i = 0; i < layers; ++i) {
+    const model::Layer& layer = from.model_->layer(i, variant);
+    LayerState& mine = state.layers_[size_t(i)];
+    if (layer.weights.kind == io::MixerKind::attention) {
+      const LayerState& lent = from.layers_[size_t(i)];
+      if (lent.k_cache.empty()) fail("internal: layer {} has no cache to lend", i);
+      mine.k_cache = lent.k_cache;
+      mine.v_cache = lent.v_cache;
+    } else {
+      const auto& s = layer.shape;
+      mine.lightning = from.backend_->alloc_state(s.heads, int64_t(s.head_dim) * s.head_dim);
+    }
+  }
+  return state;
+}
+
 SequenceState SequenceState::fork(int64_t capacity) const {
   SequenceState copy(*backend_, *model_, variant_, std::max(capacity, length_), held_begin_, held_end_);
   // Every held layer's cached rows and states, copied in one backend call.

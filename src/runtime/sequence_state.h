@@ -41,6 +41,14 @@ class SequenceState {
   // context is encoded once and the continuations run side by side in one packed batch.
   SequenceState fork(int64_t capacity) const;
 
+  // A state of `variant` (empty, every layer held) whose attention layers' caches are `from`'s own
+  // buffers, not copies; its lightning layers get states of their own. `from` must hold every layer
+  // and be attention wherever `variant` is. Layer-prefix reuse lends the base pass's caches this
+  // way: below the variant's first converted layer they hold the prompt's keys and values already,
+  // and above it they are not filled yet, so the variant may write there (variant_set_runner.cc).
+  // Every reader reads only the prompt rows the lender wrote plus rows it wrote itself.
+  static SequenceState borrowing(SequenceState& from, const model::Variant& variant);
+
   // Adds to `src`/`dst` the copies that give this (empty) state's layers [begin, end) the content
   // of `from`'s (KV rows [0, from.length()) or lightning state), for one batched copy_many. The
   // length stays as it is: the pass that then fills the layers above for the same tokens advances it.

@@ -34,7 +34,7 @@ int64_t request_tokens(const ScoreRequest& r) {
 
 int64_t kept_bytes_per_prompt_token(const io::ModelConfig& config, int64_t activation_bytes) {
   const int64_t kv = int64_t(config.num_kv_heads) * config.head_dim;
-  return activation_bytes * int64_t(config.num_layers) * (config.hidden_size + 2 * 2 * kv);
+  return activation_bytes * (int64_t(config.num_layers) * 2 * kv + 2 * int64_t(config.hidden_size));
 }
 
 VariantSetRunner::VariantSetRunner(backend::Backend& backend, const model::Model& model,
@@ -185,50 +185,55 @@ std::vector<std::vector<std::vector<int32_t>>> VariantSetRunner::generate(std::s
   }
   if (active.empty() || which.empty()) return results;
 
-  std::vector<int> starts;
-  for (size_t v : which) starts.push_back(starts_.at(v));
-  const int base_end = *std::max_element(starts.begin(), starts.end());
   Decoder decoder(backend_, model_);
+  // Variants in order of their first converted layer: the base pass (the original model over the
+  // prompts) advances layer by layer, and each variant starts from its residual where it is.
+  std::vector<size_t> order(which.size());
+  for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return starts_.at(which[a]) < starts_.at(which[b]); });
 
-  // 1. The prompts through the original's layers [0, base_end), keeping what the variants start from.
+  // The base states hold every layer's cache, whether or not the base pass reaches it: a variant
+  // borrows them all (SequenceState::borrowing), so a batch keeps one KV cache of the model, not
+  // two, and only one residual at a time.
   std::deque<SequenceState> base;
   std::vector<SequenceState*> base_states;
   for (size_t a = 0; a < active.size(); ++a) {
-    base.emplace_back(backend_, model_, model::Variant::original(num_layers), capacity[a], 0, base_end);
+    base.emplace_back(backend_, model_, model::Variant::original(num_layers), capacity[a]);
     base_states.push_back(&base.back());
   }
-  KeptResiduals kept(backend_, starts);
-  Tensor x = decoder.embed(prompts);
-  decoder.run_layers(base_states, counts, 0, base_end, x, kept.tap());
-  kept.keep_end(base_end, std::move(x));
-
-  // 2. Every converted variant: the base pass's KV cache below its first converted layer, its own
-  //    layers from there for the prompt, then its own decoding.
-  for (size_t k = 0; k < which.size(); ++k) {
-    const int start = starts[k];
-    if (start == num_layers) continue;
+  Tensor x = decoder.embed(prompts);  // the base pass's residual at layer `at`'s input
+  int at = 0;
+  for (size_t k : order) {
+    const int start = starts_.at(which[k]);
+    if (start == num_layers) continue;  // the original decodes last, on the base states
+    // The base states stay at length 0 until the pass is whole: every partial pass runs the
+    // prompts at positions 0.. (Decoder::run_layers' advance).
+    decoder.run_layers(base_states, counts, at, start, x, {}, /*advance=*/false);
+    at = start;
     std::deque<SequenceState> own;
     std::vector<SequenceState*> own_states;
-    std::vector<Tensor> src, dst;
     for (size_t a = 0; a < active.size(); ++a) {
-      own.emplace_back(backend_, model_, variants_[which[k]], capacity[a]);
-      own.back().append_copy_from(base[a], 0, start, src, dst);
+      own.push_back(SequenceState::borrowing(base[a], variants_[which[k]]));
       own_states.push_back(&own.back());
     }
-    backend_.copy_many(src, dst);
-    Tensor prefill = kept.copy_at(start);
+    Tensor prefill = backend_.alloc(x.rows(), x.cols());
+    backend_.copy(x, prefill);
+    // The prompt's layers below `start` are the base pass's; the variant's own prefill starts there.
+    // Its attention layers from `start` up write into the base caches the base pass has not reached.
     decoder.run_layers(own_states, counts, start, num_layers, prefill);
     results[k] = decode_named(which[k], [&] { return greedy_decode(backend_, decoder, own_states, requests, active, prefill); });
   }
 
-  // 3. The original decodes on the base states themselves (they hold every layer when it is asked for).
-  if (base_end == num_layers) {
-    size_t original = 0;
-    while (starts[original] != num_layers) ++original;
-    std::vector<std::vector<int32_t>> generated = decode_named(
-        which[original], [&] { return greedy_decode(backend_, decoder, base_states, requests, active, kept.at(num_layers)); });
+  // The original: the base pass to the end, then its own decoding on the base states.
+  const auto original = std::find_if(which.begin(), which.end(), [&](size_t v) { return starts_.at(v) == num_layers; });
+  if (original != which.end()) {
+    decoder.run_layers(base_states, counts, at, num_layers, x, {}, /*advance=*/false);
+    for (size_t a = 0; a < active.size(); ++a) base_states[a]->advance(counts[a]);
+    std::vector<std::vector<int32_t>> generated =
+        decode_named(*original, [&] { return greedy_decode(backend_, decoder, base_states, requests, active, x); });
     for (size_t k = 0; k < which.size(); ++k) {
-      if (starts[k] == num_layers) results[k] = generated;
+      if (starts_.at(which[k]) == num_layers) results[k] = generated;
     }
   }
   return results;

@@ -5,9 +5,12 @@
 // runs only its layers s.. from there.
 //   - Scoring: contexts and continuations alike start from the kept residual; the variant's own
 //     states hold only layers s.. (nothing below s is ever read again).
-//   - Generation: the variant also takes a copy of the base pass's KV cache of layers < s for the
-//     prompt, recomputes layers s.. for the prompt from the kept residual, then decodes on its own
-//     (every generated token is new to it, so decoding runs all layers).
+//   - Generation: the variants run in order of s while the base pass advances layer by layer, so
+//     only its current residual is kept. Each variant borrows the base states' KV caches (those of
+//     layers < s hold the prompt already; those from s up are not filled yet and serve as the
+//     variant's own), runs layers s.. for the prompt, then decodes on its own (every generated
+//     token is new to it, so decoding runs all layers). The original decodes last, on the base
+//     states once the pass is whole.
 // Each variant's results equal running it alone through ModelRunner: on the CPU backend bit for
 // bit, because the same packed rows go through the same operations in the same order.
 #pragma once
@@ -23,9 +26,9 @@
 
 namespace halo::runtime {
 
-// Bytes kept per prompt token of a generation batch when every layer is some variant's first
-// converted layer (a full sweep, the worst case): the residual stream at each layer's input plus
-// the base pass's and one variant's KV caches of every layer.
+// Bytes kept per prompt token of a generation batch: one KV cache of every layer (the base pass's,
+// which each variant borrows) and two rows of the residual stream (the base pass's, and the copy a
+// variant runs its own layers on).
 int64_t kept_bytes_per_prompt_token(const io::ModelConfig& config, int64_t activation_bytes);
 
 class VariantSetRunner final : public VariantSet {

@@ -99,6 +99,16 @@ TEST(BackendFront, ContractBreachesAreRefusedOnEveryBackend) {
     EXPECT_NO_THROW(b.attention(q, k_cache, v_cache, 2, {2, 1, 8}, o)) << name;
     std::vector<float> values(5);
     EXPECT_THROW(b.upload(values, 2, 3), Error) << name;
+    std::vector<float> slopes(2, 0.5f);
+    Tensor state = b.alloc_state(2, 64), lq = b.alloc(3, 16), lk = b.alloc(3, 8), lo = b.alloc(3, 16);
+    std::vector<LightningSegment> beyond = {{0, 1, state}, {1, 3, state}};
+    EXPECT_THROW(b.lightning_segments(lq, lk, lk, beyond, {2, 1, 8}, slopes, 1.0f, lo), Error)
+        << name << ": rows 1..4 of 3";
+    std::vector<LightningSegment> small_state = {{0, 3, b.alloc_state(2, 16)}};
+    EXPECT_THROW(b.lightning_segments(lq, lk, lk, small_state, {2, 1, 8}, slopes, 1.0f, lo), Error)
+        << name << ": a state of 16 columns for head_dim 8";
+    std::vector<LightningSegment> fine = {{0, 1, state}, {1, 2, b.alloc_state(2, 64)}};
+    EXPECT_NO_THROW(b.lightning_segments(lq, lk, lk, fine, {2, 1, 8}, slopes, 1.0f, lo)) << name;
   }
 }
 

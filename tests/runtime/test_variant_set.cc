@@ -6,7 +6,9 @@
 #include <random>
 
 #include "backend/cpu/cpu_backend.h"
+#include "base/error.h"
 #include "runtime/model_runner.h"
+#include "runtime/sequence_state.h"
 #include "runtime/variant_set_runner.h"
 #include "tiny_checkpoint.h"
 
@@ -106,6 +108,48 @@ TEST_F(VariantSet, GenerationsEqualEachVariantAlone) {
     EXPECT_TRUE(together[k][1].empty());
     EXPECT_EQ(together[k][3].size(), 11u);
   }
+}
+
+// Generation borrows the base pass's caches: a subset out of order and without the original (the
+// base pass never reaches the top layers, whose caches the variants use as their own), one
+// generation long enough to outgrow the borrowed caches (256 new tokens are reserved up front), and
+// two variants starting at the same layer, the second over caches the first has written.
+TEST_F(VariantSet, GenerationsBorrowingTheBaseCachesEqualEachVariantAlone) {
+  std::vector<GenerateRequest> prompts(3);
+  for (uint32_t i = 0; i < 3; ++i) {
+    prompts[i].prompt = random_tokens(5 + 7 * i, 70 + i);
+    prompts[i].max_new_tokens = 6;
+  }
+  prompts[2].max_new_tokens = 300;
+  VariantSetRunner set(backend_, *model_, variants());
+  std::vector<size_t> which{6, 4, 2, 5};  // first converted layers 1, 3, 1, 1
+  auto together = set.generate(which, prompts);
+  for (size_t k = 0; k < which.size(); ++k) {
+    ModelRunner alone(backend_, *model_, set.variant(which[k]));
+    EXPECT_EQ(together[k], alone.generate(prompts)) << set.variant(which[k]).describe();
+    EXPECT_EQ(together[k][2].size(), 300u);
+  }
+}
+
+TEST_F(VariantSet, ABorrowingStateSharesTheLendersCachesAndOwnsItsLightningStates) {
+  const model::Variant original = model::Variant::original(kLayers);
+  SequenceState lender(backend_, *model_, original, 12);
+  const model::Variant hybrid = model::Variant::converting(kLayers, {2});
+  SequenceState borrower = SequenceState::borrowing(lender, hybrid);
+  EXPECT_EQ(borrower.length(), 0);
+  EXPECT_TRUE(borrower.holds(0, kLayers));
+  for (int i = 0; i < kLayers; ++i) {
+    if (i == 2) {
+      EXPECT_TRUE(borrower.layer(i).k_cache.empty());
+      EXPECT_FALSE(borrower.layer(i).lightning.empty());
+    } else {
+      EXPECT_EQ(borrower.layer(i).k_cache.data(), lender.layer(i).k_cache.data()) << i;
+      EXPECT_EQ(borrower.layer(i).v_cache.data(), lender.layer(i).v_cache.data()) << i;
+    }
+  }
+  // Only a lender holding every layer can lend.
+  SequenceState partial(backend_, *model_, original, 12, 0, 2);
+  EXPECT_THROW(SequenceState::borrowing(partial, hybrid), Error);
 }
 
 // Only converted variants: the base pass stops at the largest first converted layer.

@@ -81,8 +81,13 @@ int run(int argc, char** argv) {
         const size_t comma = std::min(list.find(',', at), list.size());
         const std::string item = list.substr(at, comma - at);
         const size_t x = item.find('x');
-        if (x == std::string::npos) fail("bench_cuda_model: --decode wants BxP, got '{}'", item);
-        decode_shapes.emplace_back(std::stoi(item.substr(0, x)), std::stoi(item.substr(x + 1)));
+        int batch = 0, prompt = 0;
+        try {
+          if (x != std::string::npos) batch = std::stoi(item.substr(0, x)), prompt = std::stoi(item.substr(x + 1));
+        } catch (const std::exception&) {
+        }
+        if (batch <= 0 || prompt <= 0) fail("bench_cuda_model: --decode wants BxP (positive counts), got '{}'", item);
+        decode_shapes.emplace_back(batch, prompt);
         at = comma + 1;
       }
     }

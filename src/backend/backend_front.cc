@@ -3,7 +3,10 @@
 // ("internal: …"), except token ids outside the vocabulary, which come from the user's data.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "backend/backend.h"
 #include "base/error.h"
@@ -248,14 +251,31 @@ void Backend::lightning(const Tensor& q, const Tensor& k, const Tensor& v, Tenso
 void Backend::lightning_segments(const Tensor& q, const Tensor& k, const Tensor& v,
                                  std::span<const LightningSegment> segments, HeadShape shape,
                                  std::span<const float> slopes, float scale, Tensor& out) {
+  std::vector<std::pair<int64_t, int64_t>> rows;  // (begin, end) of the non-empty segments
+  std::vector<const void*> states;
   for (const LightningSegment& s : segments) {
     if (s.begin < 0 || s.count < 0 || s.begin + s.count > q.rows()) {
       fail("internal: lightning segment rows [{}, {}) outside the batch of {}", s.begin, s.begin + s.count,
            q.rows());
     }
+    // q/k/v/out against each state's shape (the tensors' own checks repeat, at no real cost).
+    check_lightning_contract(q, k, v, s.state, shape, slopes, out);
+    if (s.count == 0) continue;
+    rows.emplace_back(s.begin, s.begin + s.count);
+    states.push_back(s.state.data());
   }
-  // The whole batch against one state's shape: every row and state shape, checked once.
-  for (const LightningSegment& s : segments) check_lightning_contract(q, k, v, s.state, shape, slopes, out);
+  // Segments run side by side on a backend that does them in one launch: two sharing rows or a
+  // state would race there, while the one-by-one default would run them in order.
+  std::sort(rows.begin(), rows.end());
+  for (size_t i = 1; i < rows.size(); ++i) {
+    if (rows[i].first < rows[i - 1].second) {
+      fail("internal: lightning segments overlap at rows [{}, {})", rows[i].first, rows[i - 1].second);
+    }
+  }
+  std::sort(states.begin(), states.end());
+  if (std::adjacent_find(states.begin(), states.end()) != states.end()) {
+    fail("internal: two lightning segments share one state");
+  }
   observed("lightning_segments", q.rows(),
            [&] { lightning_segments_impl(q, k, v, segments, shape, slopes, scale, out); });
 }

@@ -72,6 +72,8 @@ void SequenceState::reserve(int64_t extra) {
 SequenceState SequenceState::borrowing(SequenceState& from, const model::Variant& variant) {
   const int layers = from.model_->num_layers();
   if (!from.holds(0, layers)) fail("internal: borrowing caches from a state that holds only some layers");
+  // The lender's rows 0.. are the borrower's too: a lender that has advanced would be overwritten.
+  if (from.length_ != 0) fail("internal: borrowing caches from a state that already holds {} tokens", from.length_);
   SequenceState state(*from.backend_, *from.model_, variant, from.capacity_, 0, 0);  // allocates nothing
   state.held_end_ = layers;
   for (int i = 0; i < layers; ++i) {
@@ -85,6 +87,10 @@ SequenceState SequenceState::borrowing(SequenceState& from, const model::Variant
     } else {
       const auto& s = layer.shape;
       mine.lightning = from.backend_->alloc_state(s.heads, int64_t(s.head_dim) * s.head_dim);
+      // A lightning layer of the lender itself (a hybrid checkpoint as the base model) holds what
+      // the lender's pass has put in it so far: the borrower continues from a copy.
+      const LayerState& lent = from.layers_[size_t(i)];
+      if (!lent.lightning.empty()) from.backend_->copy(lent.lightning, mine.lightning);
     }
   }
   return state;

@@ -42,11 +42,13 @@ class SequenceState {
   SequenceState fork(int64_t capacity) const;
 
   // A state of `variant` (empty, every layer held) whose attention layers' caches are `from`'s own
-  // buffers, not copies; its lightning layers get states of their own. `from` must hold every layer
-  // and be attention wherever `variant` is. Layer-prefix reuse lends the base pass's caches this
-  // way: below the variant's first converted layer they hold the prompt's keys and values already,
-  // and above it they are not filled yet, so the variant may write there (variant_set_runner.cc).
-  // Every reader reads only the prompt rows the lender wrote plus rows it wrote itself.
+  // buffers, not copies; its lightning layers get states of their own (a copy of `from`'s where
+  // `from` has a lightning layer too). `from` must hold every layer, be attention wherever
+  // `variant` is, and be at length 0; it must not grow while lent. Layer-prefix reuse lends the
+  // base pass's caches this way: below the variant's first converted layer they hold the prompt's
+  // keys and values already, and above it they are not filled yet, so the variant may write there
+  // (variant_set_runner.cc). Every reader reads only the prompt rows the lender wrote plus rows it
+  // wrote itself.
   static SequenceState borrowing(SequenceState& from, const model::Variant& variant);
 
   // Adds to `src`/`dst` the copies that give this (empty) state's layers [begin, end) the content

@@ -20,9 +20,6 @@ namespace {
 
 // Tokens of contexts and continuations per packed forward pass when scoring.
 constexpr int64_t kScoreBatchTokens = 4096;
-// Room reserved up front for generated tokens; the state grows when a generation runs longer, so a
-// large budget (a generation_config max_new_tokens) costs memory only when used.
-constexpr int kInitialNewTokens = 256;
 
 int64_t request_tokens(const ScoreRequest& r) {
   int64_t n = int64_t(r.context.size());
@@ -179,7 +176,10 @@ std::vector<std::vector<std::vector<int32_t>>> VariantSetRunner::generate(std::s
     if (requests[i].prompt.empty()) fail("generation needs a non-empty prompt");
     if (requests[i].max_new_tokens <= 0) continue;
     active.push_back(i);
-    capacity.push_back(int64_t(requests[i].prompt.size()) + std::clamp(requests[i].max_new_tokens, 0, kInitialNewTokens));
+    // Room for the whole budget up front: the variants borrow these caches, and a borrower that grew
+    // would hold a private copy beside them, beyond what the batch plan counted (the plan counts
+    // prompt + budget tokens per request, eval::plan_batches).
+    capacity.push_back(int64_t(requests[i].prompt.size()) + requests[i].max_new_tokens);
     counts.push_back(int64_t(requests[i].prompt.size()));
     prompts.push_back(requests[i].prompt);
   }
@@ -195,7 +195,7 @@ std::vector<std::vector<std::vector<int32_t>>> VariantSetRunner::generate(std::s
 
   // The base states hold every layer's cache, whether or not the base pass reaches it: a variant
   // borrows them all (SequenceState::borrowing), so a batch keeps one KV cache of the model, not
-  // two, and only one residual at a time.
+  // two, and one residual (the pass's) beside the copy the current variant runs on.
   std::deque<SequenceState> base;
   std::vector<SequenceState*> base_states;
   for (size_t a = 0; a < active.size(); ++a) {

@@ -300,15 +300,17 @@ std::vector<OpCase> op_cases() {
           return result;
         });
   }
-  // Packed batches of sequences, each continuing its own state: a decoding step of 70 sequences
-  // (one launch on CUDA) and a mix of lengths, one of them empty (one call per sequence).
+  // Packed batches of sequences, each continuing its own state: decoding steps (every sequence a
+  // few rows: one launch on CUDA) of 70 sequences, of an empty one among two, and of a few rows
+  // each; a mix with a longer segment (one call per sequence on CUDA).
   struct LightBatch {
     std::vector<int64_t> counts;
     int heads, kv, d;
   };
   for (const LightBatch& lb : std::vector<LightBatch>{{std::vector<int64_t>(70, 1), 16, 8, 128},
-                                                      {{5, 1, 0, 3}, 4, 2, 16},
-                                                      {{1, 2, 1}, 6, 3, 40}}) {
+                                                      {{1, 0, 1}, 4, 2, 16},
+                                                      {{1, 2, 1}, 6, 3, 40},
+                                                      {{5, 1, 0, 3}, 4, 2, 16}}) {
     std::string name = fmt::format("lightning_segments_h{}_kv{}_d{}", lb.heads, lb.kv, lb.d);
     if (lb.counts.size() > 8) {
       name += fmt::format("_{}_decoding_sequences", lb.counts.size());

@@ -107,6 +107,12 @@ TEST(BackendFront, ContractBreachesAreRefusedOnEveryBackend) {
     std::vector<LightningSegment> small_state = {{0, 3, b.alloc_state(2, 16)}};
     EXPECT_THROW(b.lightning_segments(lq, lk, lk, small_state, {2, 1, 8}, slopes, 1.0f, lo), Error)
         << name << ": a state of 16 columns for head_dim 8";
+    std::vector<LightningSegment> overlapping = {{0, 2, state}, {1, 2, b.alloc_state(2, 64)}};
+    EXPECT_THROW(b.lightning_segments(lq, lk, lk, overlapping, {2, 1, 8}, slopes, 1.0f, lo), Error)
+        << name << ": rows 1..2 in two segments";
+    std::vector<LightningSegment> shared = {{0, 1, state}, {1, 2, state}};
+    EXPECT_THROW(b.lightning_segments(lq, lk, lk, shared, {2, 1, 8}, slopes, 1.0f, lo), Error)
+        << name << ": one state for two segments";
     std::vector<LightningSegment> fine = {{0, 1, state}, {1, 2, b.alloc_state(2, 64)}};
     EXPECT_NO_THROW(b.lightning_segments(lq, lk, lk, fine, {2, 1, 8}, slopes, 1.0f, lo)) << name;
   }

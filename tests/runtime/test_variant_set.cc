@@ -111,9 +111,9 @@ TEST_F(VariantSet, GenerationsEqualEachVariantAlone) {
 }
 
 // Generation borrows the base pass's caches: a subset out of order and without the original (the
-// base pass never reaches the top layers, whose caches the variants use as their own), one
-// generation long enough to outgrow the borrowed caches (256 new tokens are reserved up front), and
-// two variants starting at the same layer, the second over caches the first has written.
+// base pass never reaches the top layers, whose caches the variants use as their own), one long
+// generation (300 new tokens), and two variants starting at the same layer, the second over caches
+// the first has written.
 TEST_F(VariantSet, GenerationsBorrowingTheBaseCachesEqualEachVariantAlone) {
   std::vector<GenerateRequest> prompts(3);
   for (uint32_t i = 0; i < 3; ++i) {
@@ -147,9 +147,29 @@ TEST_F(VariantSet, ABorrowingStateSharesTheLendersCachesAndOwnsItsLightningState
       EXPECT_EQ(borrower.layer(i).v_cache.data(), lender.layer(i).v_cache.data()) << i;
     }
   }
-  // Only a lender holding every layer can lend.
+  // Only a lender holding every layer, at length 0, can lend.
   SequenceState partial(backend_, *model_, original, 12, 0, 2);
   EXPECT_THROW(SequenceState::borrowing(partial, hybrid), Error);
+  SequenceState advanced(backend_, *model_, original, 12);
+  advanced.advance(3);
+  EXPECT_THROW(SequenceState::borrowing(advanced, hybrid), Error);
+}
+
+// A lender with a lightning layer of its own (a hybrid checkpoint as the base model): the borrower
+// continues from a copy of that state — what the base pass put there — not from zeros, and the
+// lender's stays its own.
+TEST_F(VariantSet, ABorrowingStateCopiesTheLendersLightningStates) {
+  const model::Variant lender_kind = model::Variant::converting(kLayers, {0});
+  SequenceState lender(backend_, *model_, lender_kind, 12);
+  backend::Tensor& lent = lender.layer(0).lightning;
+  std::vector<float> values(size_t(lent.rows() * lent.cols()));
+  for (size_t i = 0; i < values.size(); ++i) values[i] = 0.01f * float(i % 97) - 0.3f;
+  backend::Tensor filled = backend_.upload(values, lent.rows(), lent.cols());
+  backend_.copy(filled, lent);
+  SequenceState borrower = SequenceState::borrowing(lender, model::Variant::converting(kLayers, {0, 2}));
+  EXPECT_NE(borrower.layer(0).lightning.data(), lent.data());
+  EXPECT_EQ(backend_.download(borrower.layer(0).lightning), values);
+  EXPECT_EQ(backend_.download(borrower.layer(2).lightning), std::vector<float>(values.size(), 0.0f));
 }
 
 // Only converted variants: the base pass stops at the largest first converted layer.

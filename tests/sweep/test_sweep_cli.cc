@@ -10,10 +10,13 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <sstream>
 #include <cmath>
 #include <thread>
 
 #include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
 
 #include "base/atomic_file.h"
 #include "base/file_lock.h"
@@ -518,6 +521,62 @@ TEST_F(SweepEquivalence, SweepTablesEqualEachVariantEvaluatedAlone) {
       EXPECT_EQ(read_file(dir / "two" / variant / log), read_file(dir / "one" / variant / log)) << variant;
     }
   }
+}
+
+// Every generated answer of one task in lm-eval's samples file under `dir` (one per document).
+std::vector<std::string> generated_answers(const std::filesystem::path& dir, const std::string& task) {
+  std::vector<std::string> answers;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("samples_" + task + "_", 0) != 0) continue;
+    std::istringstream lines(read_file(entry.path()));
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.empty()) answers.push_back(nlohmann::json::parse(line)["resps"].dump());
+    }
+  }
+  return answers;
+}
+
+// A hybrid checkpoint (`halo convert` output) as the base model: its own lightning layer lies
+// below the swept layers' starts, where the variants take over the base pass's state (the unit
+// test ABorrowingStateCopiesTheLendersLightningStates holds that copy itself). End to end, every
+// generated answer of the trained demo model's variants equals that variant evaluated alone.
+TEST(SweepOfAHybrid, AHybridBaseModelSweepsAsItsVariantsEvaluateAlone) {
+  const auto dir = testing::fresh_temp_dir("sweep_hybrid_base");
+  const auto demo = std::filesystem::path(HALO_SOURCE_DIR) / "examples/halo-demo";
+  const std::string run = (demo / "stage1").string(), data = (demo / "data").string();
+  const auto hybrid = dir / "hybrid";
+  auto halo = [](const std::vector<std::string>& args) { return testing::run_command(HALO_BINARY, args); };
+  CommandResult w = halo({"convert", "--model", (demo / "model").string(), "--rnn", run, "--convert", "0",
+                          "--out", hybrid.string()});
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  const std::vector<std::string> common{"--data", data, "--limit", "4", "--precision", "fp32", "--tasks",
+                                        "retrieval", "--ruler-lengths", "1024"};
+  std::vector<std::string> sweep{"sweep", "--model", hybrid.string(), "--rnn", run, "--model-name", "h", "--layers",
+                                 "3,5", "--lm-eval-output", "--out", (dir / "sweep").string()};
+  sweep.insert(sweep.end(), common.begin(), common.end());
+  CommandResult swept = halo(sweep);
+  ASSERT_EQ(swept.exit_code, 0) << swept.err;
+  size_t answers = 0;
+  for (int layer : {-1, 3, 5}) {
+    const auto alone_dir = dir / fmt::format("alone{}", layer);
+    std::vector<std::string> args{"eval", "--model", hybrid.string(), "--lm-eval-output", alone_dir.string()};
+    args.insert(args.end(), common.begin(), common.end());
+    if (layer >= 0) {
+      for (std::string a : {std::string("--rnn"), run, std::string("--convert"), std::to_string(layer)}) args.push_back(a);
+    }
+    CommandResult alone = halo(args);
+    ASSERT_EQ(alone.exit_code, 0) << alone.err;
+    const auto variant = dir / "sweep" / (layer < 0 ? "original" : fmt::format("h/layer{}", layer));
+    for (const char* task : {"fda", "swde", "ruler_qa_squad"}) {
+      std::vector<std::string> got = generated_answers(variant, task), want = generated_answers(alone_dir, task);
+      EXPECT_EQ(got.size(), 4u) << variant << " " << task;
+      EXPECT_EQ(got, want) << variant << " " << task;
+      for (const std::string& a : got) answers += a != "[[\"\"]]" ? 1 : 0;
+    }
+  }
+  EXPECT_GT(answers, 12u) << "the demo model should answer most prompts with text";
+  std::filesystem::remove_all(dir);
 }
 
 // Each variant folder is locked while a sweep writes it: a second sweep on the same root stops at

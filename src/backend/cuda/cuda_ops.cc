@@ -331,7 +331,8 @@ constexpr int64_t kRecurrentRows = 4;
 void CudaBackend::lightning_segments_impl(const Tensor& q, const Tensor& k, const Tensor& v,
                                           std::span<const LightningSegment> segments, HeadShape shape,
                                           std::span<const float> slopes, float scale, Tensor& out) {
-  bool one_launch = true;
+  // The grid's third dimension is the sequence: at most 65,535 of them in one launch.
+  bool one_launch = segments.size() <= 65535;
   for (const LightningSegment& s : segments) one_launch = one_launch && s.count <= kRecurrentRows;
   if (!one_launch) {
     Backend::lightning_segments_impl(q, k, v, segments, shape, slopes, scale, out);  // one call each

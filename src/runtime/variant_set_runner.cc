@@ -228,8 +228,7 @@ std::vector<std::vector<std::vector<int32_t>>> VariantSetRunner::generate(std::s
   // The original: the base pass to the end, then its own decoding on the base states.
   const auto original = std::find_if(which.begin(), which.end(), [&](size_t v) { return starts_.at(v) == num_layers; });
   if (original != which.end()) {
-    decoder.run_layers(base_states, counts, at, num_layers, x, {}, /*advance=*/false);
-    for (size_t a = 0; a < active.size(); ++a) base_states[a]->advance(counts[a]);
+    decoder.run_layers(base_states, counts, at, num_layers, x);  // the last pass advances the states
     std::vector<std::vector<int32_t>> generated =
         decode_named(*original, [&] { return greedy_decode(backend_, decoder, base_states, requests, active, x); });
     for (size_t k = 0; k < which.size(); ++k) {

@@ -302,18 +302,25 @@ std::vector<OpCase> op_cases() {
   }
   // Packed batches of sequences, each continuing its own state: decoding steps (every sequence a
   // few rows: one launch on CUDA) of 70 sequences, of an empty one among two, and of a few rows
-  // each; a mix with a longer segment (one call per sequence on CUDA).
+  // each; a mix with a longer segment; a scoring pack of 60 sequences of 5..70 rows (CUDA: their
+  // chunks share launch groups of 64 chunks, so groups hold many sequences and some sequence
+  // spans two); one 4,200-row prompt (66 chunks: two groups) beside decoding rows.
   struct LightBatch {
     std::vector<int64_t> counts;
     int heads, kv, d;
+    std::string label;  // names a long list
   };
-  for (const LightBatch& lb : std::vector<LightBatch>{{std::vector<int64_t>(70, 1), 16, 8, 128},
-                                                      {{1, 0, 1}, 4, 2, 16},
-                                                      {{1, 2, 1}, 6, 3, 40},
-                                                      {{5, 1, 0, 3}, 4, 2, 16}}) {
+  std::vector<int64_t> scoring_pack;
+  for (int i = 0; i < 60; ++i) scoring_pack.push_back(5 + (i * 13) % 66);
+  for (const LightBatch& lb : std::vector<LightBatch>{{std::vector<int64_t>(70, 1), 16, 8, 128, "70_decoding_sequences"},
+                                                      {{1, 0, 1}, 4, 2, 16, ""},
+                                                      {{1, 2, 1}, 6, 3, 40, ""},
+                                                      {{5, 1, 0, 3}, 4, 2, 16, ""},
+                                                      {scoring_pack, 4, 2, 32, "60_scoring_sequences"},
+                                                      {{1, 4200, 2, 1}, 2, 1, 16, ""}}) {
     std::string name = fmt::format("lightning_segments_h{}_kv{}_d{}", lb.heads, lb.kv, lb.d);
-    if (lb.counts.size() > 8) {
-      name += fmt::format("_{}_decoding_sequences", lb.counts.size());
+    if (!lb.label.empty()) {
+      name += "_" + lb.label;
     } else {
       for (int64_t n : lb.counts) name += fmt::format("_{}", n);
     }
@@ -360,7 +367,8 @@ std::vector<OpCase> op_cases() {
     });
   }
   // The runtime's LM head: fp32 logits (alloc_state) out of linear, then scoring and argmax.
-  for (auto [rows, vocab] : std::vector<std::array<int64_t, 2>>{{4, 128}, {17, 151936}}) {
+  // 1,100 rows: more than one of the CUDA score_head's 1,024-row slices.
+  for (auto [rows, vocab] : std::vector<std::array<int64_t, 2>>{{4, 128}, {17, 151936}, {1100, 3000}}) {
     add(fmt::format("lm_head_fp32_scoring_{}x{}", rows, vocab), [=](Backend& b) {
       Tensor x = input(b, rows, 64, 41), w = input(b, vocab, 64, 42, 0.5f);
       Tensor logits = b.alloc_state(rows, vocab);

@@ -18,6 +18,8 @@ class LazyZero;
 class PinnedStaging;
 struct AttentionSequence;
 struct CopyRange;
+struct LightningArgs;
+struct LightningSequence;
 }
 
 class CudaBackend final : public Backend {
@@ -77,19 +79,26 @@ class CudaBackend final : public Backend {
                                Tensor& out) override;
   void lightning_impl(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state, HeadShape shape,
                       std::span<const float> slopes, float scale, Tensor& out) override;
-  // A decoding step (every segment a few rows): all sequences in one recurrent launch; otherwise
-  // one lightning_impl per segment.
+  // Every segment in the form lightning_impl gives it alone: the recurrent ones (decoding) in one
+  // launch, the chunked ones (prefill, scoring) in shared launch groups.
   void lightning_segments_impl(const Tensor& q, const Tensor& k, const Tensor& v,
                                std::span<const LightningSegment> segments, HeadShape shape,
                                std::span<const float> slopes, float scale, Tensor& out) override;
 
   std::vector<TokenScore> score_targets_impl(const Tensor& logits,
                                              std::span<const int32_t> targets) override;
+  // Slices of up to 1,024 rows (the default's 128 re-read the whole head for every 128 rows) and
+  // one download of every row's score at the end instead of one wait per slice.
+  std::vector<TokenScore> score_head_impl(const Tensor& x, const Tensor& head,
+                                          std::span<const int32_t> targets) override;
   std::vector<int32_t> argmax_impl(const Tensor& logits, LogitRounding rounding) override;
   std::vector<double> kl_divergence_impl(const Tensor& p_logits, const Tensor& q_logits) override;
 
  private:
   Tensor alloc_typed(int64_t rows, int64_t cols, DType dtype);
+  // The chunked form of lightning attention for sequences of any length, chunks of many sequences
+  // sharing each launch group; `shared` gives the shape, slopes (on the device) and scale.
+  void lightning_chunked_sequences(std::span<const cuda::LightningSequence> seqs, const cuda::LightningArgs& shared);
   void run_attention(const cuda::AttentionSequence* seqs, int count, HeadShape shape);
   // The device copy of a rope's positions, or nullptr when they are consecutive (the kernels form
   // them from the first); a step's positions are staged once for all its ropes.
@@ -119,7 +128,7 @@ class CudaBackend final : public Backend {
     void* data = nullptr;
     size_t bytes = 0;
   };
-  static constexpr int kSlots = 6;
+  static constexpr int kSlots = 8;
   Buffer scratch_;
   Buffer staged_[kSlots];
   std::vector<char> staged_bytes_[kSlots];  // host copy of a reusable slot's last staging

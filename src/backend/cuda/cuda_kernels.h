@@ -120,8 +120,27 @@ struct LightningSequence {
 // The recurrent form over `count` sequences (a device table) in one launch; `shared` gives the
 // shape, slopes and scale (its pointers and rows are ignored).
 void launch_lightning_recurrent_segments(const LightningArgs& shared, const LightningSequence* seqs, int count);
-size_t lightning_chunked_scratch_bytes(const LightningArgs& args);
-void launch_lightning_chunked(const LightningArgs& args, void* scratch);
+// The chunked form over a table of chunks (≤ kLightningChunkRows rows each, pointers at the chunk's
+// first row) of one or many sequences: runs[i] names sequence i's consecutive chunks and its state.
+// At most kLightningGroupChunks chunks a launch (the scratch, lightning_chunks_scratch_bytes, holds
+// that many); a longer input takes several, in order. `shared` gives the shape, slopes and scale.
+constexpr int kLightningChunkRows = 64;
+constexpr int kLightningGroupChunks = 64;
+struct LightningChunk {
+  const bf16_bits* q = nullptr;
+  const bf16_bits* k = nullptr;
+  const bf16_bits* v = nullptr;
+  bf16_bits* out = nullptr;
+  int rows = 0;
+};
+struct LightningChunkRun {
+  float* state = nullptr;
+  int first = 0;
+  int count = 0;
+};
+size_t lightning_chunks_scratch_bytes(int heads, int head_dim);
+void launch_lightning_chunks(const LightningArgs& shared, const LightningChunk* chunks, int chunk_count,
+                             const LightningChunkRun* runs, int run_count, void* scratch);
 
 // Per logits row (bf16, or fp32 when logits_f32): log-softmax at targets[row] (targets may be null)
 // and the first argmax, of the logits and of the logits rounded to bf16 (cuda_scoring.cu). A row

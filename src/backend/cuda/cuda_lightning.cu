@@ -98,11 +98,14 @@ __global__ void __launch_bounds__(kSlab* kRowGroups)
 // 4096-token prefill keeps the GPU busy instead of walking 64 chunks in sequence per head:
 //  1. local: per chunk, the intra-chunk output Σ_{s≤t} λ^{t-s} (q_t·k_s) v_s (fp32, to scratch)
 //     and the chunk's state increment U = Σ_s λ^{n-1-s} k_sᵀ v_s (to scratch);
-//  2. scan: per state element, S walks the chunks: U_c is replaced by the state before chunk c,
-//     S ← λ^{n_c} S + U_c; the final S is the new state;
+//  2. scan: per sequence and state element, S walks the sequence's chunks: U_c is replaced by the
+//     state before chunk c, S ← λ^{n_c} S + U_c; the final S is the sequence's new state;
 //  3. output: o_t = scale · (intra_t + λ^{t+1} q_t S_before).
-// Rows are processed kMaxChunks chunks at a time, which bounds the scratch.
-constexpr int kMaxChunks = 64;
+// The chunks come from a table, so one group of launches serves many sequences of a packed batch
+// (scoring packs hundreds of short ones); a group holds at most kLightningGroupChunks chunks, which
+// bounds the scratch, and a long sequence continues in the next group from the state this one left.
+constexpr int kMaxChunks = kLightningGroupChunks;
+static_assert(kChunk == kLightningChunkRows, "cuda_kernels.h states the chunk length");
 
 struct ChunkScratch {
   float* intra;  // [kMaxChunks * kChunk, heads * d]
@@ -116,7 +119,7 @@ __host__ __device__ inline size_t local_smem_floats(int d) {
 }
 
 __global__ void __launch_bounds__(kChunkThreads)
-    lightning_local_kernel(LightningArgs a, ChunkScratch scratch, int64_t row0) {
+    lightning_local_kernel(LightningArgs a, const LightningChunk* chunks, ChunkScratch scratch) {
   extern __shared__ float smem[];
   const int d = a.head_dim;
   const int qs_stride = d + 1;
@@ -127,23 +130,22 @@ __global__ void __launch_bounds__(kChunkThreads)
   float* powers = scores + kChunk * kChunk;   // λ^0 .. λ^kChunk
 
   const int h = blockIdx.x, chunk = blockIdx.y;
+  const LightningChunk c = chunks[chunk];
   const int kvh = h / (a.heads / a.kv_heads);
   const int col0 = blockIdx.z * kSlab;
   const int tid = threadIdx.x;
-  const int64_t start = row0 + int64_t(chunk) * kChunk;
-  if (start >= a.rows) return;
-  const int n = int(min(int64_t(kChunk), a.rows - start));
+  const int n = c.rows;
   const int64_t q_stride = int64_t(a.heads) * d, kv_stride = int64_t(a.kv_heads) * d;
 
   for (int i = tid; i <= kChunk; i += kChunkThreads) powers[i] = expf(-a.slopes[h] * float(i));
   for (int e = tid; e < n * d; e += kChunkThreads) {
     const int r = e / d, i = e % d;
-    qs[r * qs_stride + i] = load_f32(a.q + (start + r) * q_stride + int64_t(h) * d + i);
-    ks[r * qs_stride + i] = load_f32(a.k + (start + r) * kv_stride + int64_t(kvh) * d + i);
+    qs[r * qs_stride + i] = load_f32(c.q + r * q_stride + int64_t(h) * d + i);
+    ks[r * qs_stride + i] = load_f32(c.k + r * kv_stride + int64_t(kvh) * d + i);
   }
   for (int e = tid; e < n * kSlab; e += kChunkThreads) {
-    const int r = e / kSlab, c = col0 + e % kSlab;
-    vs[e] = c < d ? load_f32(a.v + (start + r) * kv_stride + int64_t(kvh) * d + c) : 0.0f;
+    const int r = e / kSlab, col = col0 + e % kSlab;
+    vs[e] = col < d ? load_f32(c.v + r * kv_stride + int64_t(kvh) * d + col) : 0.0f;
   }
   __syncthreads();
   // Decayed causal scores λ^{t-s} (q_t·k_s), s ≤ t.
@@ -160,74 +162,75 @@ __global__ void __launch_bounds__(kChunkThreads)
   }
   __syncthreads();
   for (int e = tid; e < n * kSlab; e += kChunkThreads) {
-    const int t = e / kSlab, c = e % kSlab;
-    if (col0 + c >= d) continue;
+    const int t = e / kSlab, col = e % kSlab;
+    if (col0 + col >= d) continue;
     float intra = 0;
-    for (int s = 0; s <= t; ++s) intra += scores[t * kChunk + s] * vs[s * kSlab + c];
-    scratch.intra[(start - row0 + t) * q_stride + int64_t(h) * d + col0 + c] = intra;
+    for (int s = 0; s <= t; ++s) intra += scores[t * kChunk + s] * vs[s * kSlab + col];
+    scratch.intra[(int64_t(chunk) * kChunk + t) * q_stride + int64_t(h) * d + col0 + col] = intra;
   }
   float* u = scratch.u + (int64_t(h) * kMaxChunks + chunk) * d * d;
   for (int e = tid; e < d * kSlab; e += kChunkThreads) {
-    const int i = e / kSlab, c = e % kSlab;
-    if (col0 + c >= d) continue;
+    const int i = e / kSlab, col = e % kSlab;
+    if (col0 + col >= d) continue;
     float acc = 0;
-    for (int s = 0; s < n; ++s) acc += powers[n - 1 - s] * ks[s * qs_stride + i] * vs[s * kSlab + c];
-    u[int64_t(i) * d + col0 + c] = acc;
+    for (int s = 0; s < n; ++s) acc += powers[n - 1 - s] * ks[s * qs_stride + i] * vs[s * kSlab + col];
+    u[int64_t(i) * d + col0 + col] = acc;
   }
 }
 
-__global__ void lightning_scan_kernel(LightningArgs a, ChunkScratch scratch, int64_t row0, int chunks) {
+// Sequence blockIdx.z of the group walks its chunks.
+__global__ void lightning_scan_kernel(LightningArgs a, const LightningChunk* chunks, const LightningChunkRun* runs,
+                                      ChunkScratch scratch) {
   const int h = blockIdx.x;
+  const LightningChunkRun run = runs[blockIdx.z];
   const int64_t dd = int64_t(a.head_dim) * a.head_dim;
   const int64_t e = blockIdx.y * int64_t(blockDim.x) + threadIdx.x;
   if (e >= dd) return;
   const float log_decay = -a.slopes[h];
-  float* state = a.state + h * dd + e;
+  float* state = run.state + h * dd + e;
   float S = *state;
-  for (int c = 0; c < chunks; ++c) {
-    const int n = int(min(int64_t(kChunk), a.rows - row0 - int64_t(c) * kChunk));
+  for (int c = run.first; c < run.first + run.count; ++c) {
     float* u = scratch.u + (int64_t(h) * kMaxChunks + c) * dd + e;
     const float increment = *u;
     *u = S;  // the state this chunk starts from
-    S = expf(log_decay * float(n)) * S + increment;
+    S = expf(log_decay * float(chunks[c].rows)) * S + increment;
   }
   *state = S;
 }
 
 __global__ void __launch_bounds__(kChunkThreads)
-    lightning_output_kernel(LightningArgs a, ChunkScratch scratch, int64_t row0) {
+    lightning_output_kernel(LightningArgs a, const LightningChunk* chunks, ChunkScratch scratch) {
   extern __shared__ float smem[];
   const int d = a.head_dim;
   const int qs_stride = d + 1;
   float* qs = smem;                      // [kChunk][d + 1]
   float* S = qs + kChunk * qs_stride;    // [d][kSlab]
   const int h = blockIdx.x, chunk = blockIdx.y;
+  const LightningChunk c = chunks[chunk];
   const int col0 = blockIdx.z * kSlab;
   const int tid = threadIdx.x;
-  const int64_t start = row0 + int64_t(chunk) * kChunk;
-  if (start >= a.rows) return;
-  const int n = int(min(int64_t(kChunk), a.rows - start));
+  const int n = c.rows;
   const int64_t q_stride = int64_t(a.heads) * d;
   const float log_decay = -a.slopes[h];
   const float* before = scratch.u + (int64_t(h) * kMaxChunks + chunk) * d * d;
   for (int e = tid; e < n * d; e += kChunkThreads) {
     const int r = e / d, i = e % d;
-    qs[r * qs_stride + i] = load_f32(a.q + (start + r) * q_stride + int64_t(h) * d + i);
+    qs[r * qs_stride + i] = load_f32(c.q + r * q_stride + int64_t(h) * d + i);
   }
   for (int e = tid; e < d * kSlab; e += kChunkThreads) {
-    const int i = e / kSlab, c = col0 + e % kSlab;
-    S[e] = c < d ? before[int64_t(i) * d + c] : 0.0f;
+    const int i = e / kSlab, col = col0 + e % kSlab;
+    S[e] = col < d ? before[int64_t(i) * d + col] : 0.0f;
   }
   __syncthreads();
   for (int e = tid; e < n * kSlab; e += kChunkThreads) {
-    const int t = e / kSlab, c = e % kSlab;
-    if (col0 + c >= d) continue;
+    const int t = e / kSlab, col = e % kSlab;
+    if (col0 + col >= d) continue;
     const float* qt = qs + t * qs_stride;
     float inter = 0;
-    for (int i = 0; i < d; ++i) inter += qt[i] * S[i * kSlab + c];
-    const int64_t at = (start + t) * q_stride + int64_t(h) * d + col0 + c;
-    store_bf16(a.out + at,
-               a.scale * (expf(log_decay * float(t + 1)) * inter + scratch.intra[at - row0 * q_stride]));
+    for (int i = 0; i < d; ++i) inter += qt[i] * S[i * kSlab + col];
+    const int64_t at = int64_t(t) * q_stride + int64_t(h) * d + col0 + col;
+    store_bf16(c.out + at, a.scale * (expf(log_decay * float(t + 1)) * inter +
+                                      scratch.intra[int64_t(chunk) * kChunk * q_stride + at]));
   }
 }
 
@@ -248,21 +251,20 @@ void launch_lightning_recurrent_segments(const LightningArgs& shared, const Ligh
   check_launch("lightning (recurrent, segments)");
 }
 
-size_t lightning_chunked_scratch_bytes(const LightningArgs& a) {
-  const int64_t rows = std::min<int64_t>(a.rows, int64_t(kMaxChunks) * kChunk);
-  return (size_t(rows) * size_t(a.heads) * size_t(a.head_dim) +
-          size_t(a.heads) * kMaxChunks * size_t(a.head_dim) * size_t(a.head_dim)) *
+size_t lightning_chunks_scratch_bytes(int heads, int head_dim) {
+  return (size_t(kMaxChunks) * kChunk * size_t(heads) * size_t(head_dim) +
+          size_t(heads) * kMaxChunks * size_t(head_dim) * size_t(head_dim)) *
          sizeof(float);
 }
 
-void launch_lightning_chunked(const LightningArgs& a, void* scratch_memory) {
-  if (a.rows == 0) return;
-  const int64_t rows_cap = std::min<int64_t>(a.rows, int64_t(kMaxChunks) * kChunk);
+void launch_lightning_chunks(const LightningArgs& shared, const LightningChunk* chunks, int chunk_count,
+                             const LightningChunkRun* runs, int run_count, void* scratch_memory) {
+  if (chunk_count == 0) return;
   ChunkScratch scratch;
   scratch.intra = static_cast<float*>(scratch_memory);
-  scratch.u = scratch.intra + rows_cap * a.heads * a.head_dim;
-  const size_t local_bytes = local_smem_floats(a.head_dim) * sizeof(float);
-  const size_t output_bytes = size_t(kChunk * (a.head_dim + 1) + a.head_dim * kSlab) * sizeof(float);
+  scratch.u = scratch.intra + int64_t(kMaxChunks) * kChunk * shared.heads * shared.head_dim;
+  const size_t local_bytes = local_smem_floats(shared.head_dim) * sizeof(float);
+  const size_t output_bytes = size_t(kChunk * (shared.head_dim + 1) + shared.head_dim * kSlab) * sizeof(float);
   static const bool raised = [] {
     check(cudaFuncSetAttribute(lightning_local_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                int(local_smem_floats(kMaxDim) * sizeof(float))),
@@ -273,17 +275,15 @@ void launch_lightning_chunked(const LightningArgs& a, void* scratch_memory) {
     return true;
   }();
   (void)raised;
-  const int64_t dd = int64_t(a.head_dim) * a.head_dim;
-  for (int64_t row0 = 0; row0 < a.rows; row0 += int64_t(kMaxChunks) * kChunk) {
-    const int chunks = int(std::min<int64_t>(kMaxChunks, (a.rows - row0 + kChunk - 1) / kChunk));
-    const dim3 grid(unsigned(a.heads), unsigned(chunks), slabs(a.head_dim));
-    lightning_local_kernel<<<grid, kChunkThreads, local_bytes>>>(a, scratch, row0);
-    check_launch("lightning (chunked)");
-    lightning_scan_kernel<<<dim3(unsigned(a.heads), unsigned((dd + 255) / 256)), 256>>>(a, scratch, row0, chunks);
-    check_launch("lightning (chunked)");
-    lightning_output_kernel<<<grid, kChunkThreads, output_bytes>>>(a, scratch, row0);
-    check_launch("lightning (chunked)");
-  }
+  const int64_t dd = int64_t(shared.head_dim) * shared.head_dim;
+  const dim3 grid(unsigned(shared.heads), unsigned(chunk_count), slabs(shared.head_dim));
+  lightning_local_kernel<<<grid, kChunkThreads, local_bytes>>>(shared, chunks, scratch);
+  check_launch("lightning (chunked)");
+  lightning_scan_kernel<<<dim3(unsigned(shared.heads), unsigned((dd + 255) / 256), unsigned(run_count)), 256>>>(
+      shared, chunks, runs, scratch);
+  check_launch("lightning (chunked)");
+  lightning_output_kernel<<<grid, kChunkThreads, output_bytes>>>(shared, chunks, scratch);
+  check_launch("lightning (chunked)");
 }
 
 }  // namespace halo::backend::cuda

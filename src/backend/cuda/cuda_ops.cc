@@ -17,7 +17,7 @@ namespace {
 using cuda::bf16_bits;
 
 // Staging slots (CudaBackend::stage); one op never uses a slot twice.
-enum Slot { kIds = 0, kPositions = 1, kFactors = 2, kResults = 3, kCopies = 4, kSequences = 5 };
+enum Slot { kIds = 0, kPositions = 1, kFactors = 2, kResults = 3, kCopies = 4, kSequences = 5, kChunks = 6, kRuns = 7 };
 
 size_t element_size(DType dtype) { return dtype == DType::f32 ? 4 : 2; }
 
@@ -318,7 +318,51 @@ void CudaBackend::lightning_chunked(const Tensor& q, const Tensor& k, const Tens
   for (const Tensor* t : {&q, &k, &v, static_cast<const Tensor*>(&state)}) reading(*t);
   writing(out);
   a.slopes = constant_table(slopes);
-  cuda::launch_lightning_chunked(a, scratch(cuda::lightning_chunked_scratch_bytes(a)));
+  const cuda::LightningSequence one{a.q, a.k, a.v, a.out, a.state, a.rows};
+  lightning_chunked_sequences(std::span(&one, 1), a);
+}
+
+void CudaBackend::lightning_chunked_sequences(std::span<const cuda::LightningSequence> seqs,
+                                              const cuda::LightningArgs& shared) {
+  // Cut every sequence into chunks and the chunks into launch groups; a sequence's consecutive
+  // chunks inside one group are its run (what the scan walks).
+  struct Group {
+    int chunk_begin = 0, chunk_count = 0, run_begin = 0, run_count = 0;
+  };
+  std::vector<cuda::LightningChunk> chunks;
+  std::vector<cuda::LightningChunkRun> runs;
+  std::vector<Group> groups;
+  const int64_t q_stride = int64_t(shared.heads) * shared.head_dim;
+  const int64_t kv_stride = int64_t(shared.kv_heads) * shared.head_dim;
+  for (const cuda::LightningSequence& seq : seqs) {
+    bool run_open = false;
+    for (int64_t row = 0; row < seq.rows; row += cuda::kLightningChunkRows) {
+      if (groups.empty() || groups.back().chunk_count == cuda::kLightningGroupChunks) {
+        groups.push_back({int(chunks.size()), 0, int(runs.size()), 0});
+        run_open = false;
+      }
+      Group& group = groups.back();
+      if (!run_open) {
+        runs.push_back({seq.state, group.chunk_count, 0});  // `first` counts from the group's start
+        group.run_count++;
+        run_open = true;
+      }
+      chunks.push_back({seq.q + row * q_stride, seq.k + row * kv_stride, seq.v + row * kv_stride,
+                        seq.out + row * q_stride, int(std::min<int64_t>(cuda::kLightningChunkRows, seq.rows - row))});
+      runs.back().count++;
+      group.chunk_count++;
+    }
+  }
+  if (chunks.empty()) return;
+  const auto* device_chunks = static_cast<const cuda::LightningChunk*>(
+      stage(kChunks, chunks.data(), chunks.size() * sizeof(cuda::LightningChunk)));
+  const auto* device_runs = static_cast<const cuda::LightningChunkRun*>(
+      stage(kRuns, runs.data(), runs.size() * sizeof(cuda::LightningChunkRun)));
+  void* memory = scratch(cuda::lightning_chunks_scratch_bytes(shared.heads, shared.head_dim));
+  for (const Group& g : groups) {  // in order: a sequence that spans groups continues from its state
+    cuda::launch_lightning_chunks(shared, device_chunks + g.chunk_begin, g.chunk_count, device_runs + g.run_begin,
+                                  g.run_count, memory);
+  }
 }
 
 namespace {
@@ -331,14 +375,11 @@ constexpr int64_t kRecurrentRows = 4;
 void CudaBackend::lightning_segments_impl(const Tensor& q, const Tensor& k, const Tensor& v,
                                           std::span<const LightningSegment> segments, HeadShape shape,
                                           std::span<const float> slopes, float scale, Tensor& out) {
-  // The grid's third dimension is the sequence: at most 65,535 of them in one launch.
-  bool one_launch = segments.size() <= 65535;
-  for (const LightningSegment& s : segments) one_launch = one_launch && s.count <= kRecurrentRows;
-  if (!one_launch) {
-    Backend::lightning_segments_impl(q, k, v, segments, shape, slopes, scale, out);  // one call each
-    return;
-  }
-  std::vector<cuda::LightningSequence> seqs;
+  // Each segment takes the form lightning_impl would give it alone (recurrent up to kRecurrentRows
+  // rows, chunked beyond), so the numbers are those of one call per segment; but all the recurrent
+  // ones run in one launch (the sequence is the grid's third dimension) and all the chunked ones
+  // share launch groups (scoring packs hundreds of short sequences).
+  std::vector<cuda::LightningSequence> recurrent, chunked;
   for (const LightningSegment& s : segments) {
     if (s.count == 0) continue;
     Tensor state = s.state;
@@ -349,16 +390,21 @@ void CudaBackend::lightning_segments_impl(const Tensor& q, const Tensor& k, cons
     reading(state);
     writing(o);
     cuda::LightningArgs a = lightning_args(rows[0], rows[1], rows[2], state, shape, scale, o);
-    seqs.push_back({a.q, a.k, a.v, a.out, a.state, a.rows});
+    (s.count <= kRecurrentRows ? recurrent : chunked).push_back({a.q, a.k, a.v, a.out, a.state, a.rows});
   }
-  if (seqs.empty()) return;
-  // What all sequences share (shape, slopes, scale); the table gives each its pointers and rows.
+  if (recurrent.empty() && chunked.empty()) return;
+  // What all sequences share (shape, slopes, scale); the tables give each its pointers and rows.
   Tensor any_state = segments.front().state;
   cuda::LightningArgs shared = lightning_args(q, k, v, any_state, shape, scale, out);
   shared.slopes = constant_table(slopes);
-  const auto* device_seqs = static_cast<const cuda::LightningSequence*>(
-      stage(kSequences, seqs.data(), seqs.size() * sizeof(cuda::LightningSequence)));
-  cuda::launch_lightning_recurrent_segments(shared, device_seqs, int(seqs.size()));
+  // The recurrent launch's grid takes at most 65,535 sequences in its third dimension.
+  for (size_t begin = 0; begin < recurrent.size(); begin += 65535) {
+    const size_t count = std::min<size_t>(65535, recurrent.size() - begin);
+    const auto* device_seqs = static_cast<const cuda::LightningSequence*>(
+        stage(kSequences, recurrent.data() + begin, count * sizeof(cuda::LightningSequence)));
+    cuda::launch_lightning_recurrent_segments(shared, device_seqs, int(count));
+  }
+  lightning_chunked_sequences(chunked, shared);
 }
 
 void CudaBackend::lightning_impl(const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state,
@@ -386,6 +432,33 @@ std::vector<TokenScore> CudaBackend::score_targets_impl(const Tensor& logits,
   cuda::check(cudaMemcpy(rows.data(), device_rows, rows.size() * sizeof(cuda::RowScore),
                          cudaMemcpyDeviceToHost),
               "score_targets");
+  for (size_t r = 0; r < rows.size(); ++r) {
+    scores[r] = {rows[r].logprob, rows[r].logprob_bf16, rows[r].argmax == targets[r]};
+  }
+  return scores;
+}
+
+std::vector<TokenScore> CudaBackend::score_head_impl(const Tensor& x, const Tensor& head,
+                                                     std::span<const int32_t> targets) {
+  std::vector<TokenScore> scores(targets.size());
+  if (targets.empty()) return scores;
+  // A 1,024-row slice of fp32 logits is 622 MB for Qwen3's 151,936-token vocabulary; the product
+  // is then bound by arithmetic, where 128 rows were bound by reading the head's 622 MB of weights.
+  constexpr int64_t kSliceRows = 1024;
+  Tensor buffer = alloc_state_impl(std::min(kSliceRows, x.rows()), head.rows());
+  const auto* device_targets =
+      static_cast<const int32_t*>(stage(kIds, targets.data(), targets.size_bytes()));
+  std::vector<cuda::RowScore> rows(targets.size());
+  auto* device_rows = static_cast<cuda::RowScore*>(
+      const_cast<void*>(stage(kResults, rows.data(), rows.size() * sizeof(cuda::RowScore))));
+  for (int64_t begin = 0; begin < x.rows(); begin += kSliceRows) {
+    const int64_t count = std::min(kSliceRows, x.rows() - begin);
+    Tensor logits = buffer.rows_view(0, count);
+    linear_impl(x.rows_view(begin, count), head, logits);
+    cuda::launch_score_rows(logits.data(), true, count, logits.cols(), device_targets + begin, device_rows + begin);
+  }
+  cuda::check(cudaMemcpy(rows.data(), device_rows, rows.size() * sizeof(cuda::RowScore), cudaMemcpyDeviceToHost),
+              "score_head");
   for (size_t r = 0; r < rows.size(); ++r) {
     scores[r] = {rows[r].logprob, rows[r].logprob_bf16, rows[r].argmax == targets[r]};
   }

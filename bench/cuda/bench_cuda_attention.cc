@@ -4,6 +4,9 @@
 //            4 · head_dim · heads · Σ_t (t + 1))
 //   decode   a step of B sequences of one new row each after P cached rows (GB/s counts the K and
 //            V rows read: B · (P + 1) · kv_heads · head_dim · 2 · 2 bytes)
+//   lightning  lightning attention (cuda_lightning.cu) through the backend's lightning_segments,
+//            host tables included: B sequences of P rows each on their own states — one
+//            4096-token prompt, a retrieval batch (165 × 1250) and a scoring pass (256 × 40)
 // Each figure is the median of five timed runs of ten launches (CUDA events). This is the
 // benchmark to run under a kernel profiler: each workload is a handful of identical launches.
 // Usage: bench_cuda_attention [--shape 1.7b|8b]
@@ -11,10 +14,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "backend/backend.h"
 #include "backend/cuda/cuda_check.h"
 #include "bench_main.h"
 #include "backend/cuda/cuda_kernels.h"
@@ -113,6 +119,33 @@ void bench_decode(const AttentionShape& shape, const std::string& label, int bat
   cudaFree(scratch);
 }
 
+void bench_lightning(backend::Backend& b, const AttentionShape& shape, const std::string& label, int batch,
+                     int64_t rows) {
+  const int64_t total = int64_t(batch) * rows;
+  const int64_t q_cols = int64_t(shape.heads) * shape.head_dim, kv_cols = int64_t(shape.kv_heads) * shape.head_dim;
+  std::mt19937 rng(7);
+  std::normal_distribution<float> dist(0.0f, 0.3f);
+  auto random = [&](int64_t r, int64_t c) {
+    std::vector<float> host(size_t(r * c));
+    for (auto& x : host) x = dist(rng);
+    return b.upload(host, r, c);
+  };
+  backend::Tensor q = random(total, q_cols), k = random(total, kv_cols), v = random(total, kv_cols);
+  backend::Tensor out = b.alloc(total, q_cols);
+  std::vector<backend::LightningSegment> segments;
+  for (int i = 0; i < batch; ++i) {
+    segments.push_back({int64_t(i) * rows, rows, b.alloc_state(shape.heads, int64_t(shape.head_dim) * shape.head_dim)});
+  }
+  std::vector<float> slopes(size_t(shape.heads));
+  for (int h = 0; h < shape.heads; ++h) slopes[size_t(h)] = std::pow(0.5f, float(h + 1) / 2);
+  const backend::HeadShape head{shape.heads, shape.kv_heads, shape.head_dim};
+  const float scale = 1.0f / std::sqrt(float(shape.head_dim));
+  const double ms = median_ms([&] { b.lightning_segments(q, k, v, segments, head, slopes, scale, out); });
+  fmt::print("{{\"bench\": \"lightning\", \"shape\": \"{}\", \"batch\": {}, \"rows\": {}, \"ms\": {:.3f}, "
+             "\"us_per_token\": {:.4f}}}\n",
+             label, batch, rows, ms, ms * 1e3 / double(total));
+}
+
 int run(int argc, char** argv) {
   std::string label = "1.7b";
   for (int i = 1; i < argc; ++i) {
@@ -128,6 +161,10 @@ int run(int argc, char** argv) {
   const AttentionShape shape{label == "8b" ? 32 : 16, 8, 128, sms};
   for (int64_t T : {1024, 4096}) bench_prefill(shape, label, T);
   for (int batch : {1, 32}) bench_decode(shape, label, batch, 4096);
+  std::unique_ptr<backend::Backend> b = backend::make_backend(backend::parse_device("cuda:" + std::to_string(device)));
+  for (auto [batch, rows] : std::vector<std::pair<int, int64_t>>{{1, 4096}, {165, 1250}, {256, 40}}) {
+    bench_lightning(*b, shape, label, batch, rows);
+  }
   return 0;
 }
 

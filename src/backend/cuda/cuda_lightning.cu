@@ -1,8 +1,10 @@
 // Lightning attention on the GPU (docs/design.md §3), state S per head in fp32, q/k/v read as bf16 and
 // widened to fp32. Per head h with λ = exp(-slope_h): S_t = λ S_{t-1} + k_tᵀ v_t, o_t = scale q_t S_t.
 //
-// Both kernels split a head's state by columns: output column j and state column j depend only on
-// v's column j, so a block owns a slab of 32 state columns and never talks to other blocks.
+// Both forms split a head's state by columns: output column j and state column j depend only on
+// v's column j, so work goes by slabs of 32 state columns that never talk to each other (the
+// chunked form's first kernel walks a chunk's slabs in one block, so the chunk's q·k scores, which
+// every slab needs, are computed once).
 //  - recurrent (decoding): a thread keeps its part of one state column in registers across the
 //    tokens of the call; the q·S dot products are summed over the 8 row groups in shared memory.
 //  - chunked (prefill): chunks of C tokens, o = λ^{t+1} q_t S + Σ_{s≤t} λ^{t-s} (q_t·k_s) v_s inside
@@ -132,7 +134,6 @@ __global__ void __launch_bounds__(kChunkThreads)
   const int h = blockIdx.x, chunk = blockIdx.y;
   const LightningChunk c = chunks[chunk];
   const int kvh = h / (a.heads / a.kv_heads);
-  const int col0 = blockIdx.z * kSlab;
   const int tid = threadIdx.x;
   const int n = c.rows;
   const int64_t q_stride = int64_t(a.heads) * d, kv_stride = int64_t(a.kv_heads) * d;
@@ -143,12 +144,8 @@ __global__ void __launch_bounds__(kChunkThreads)
     qs[r * qs_stride + i] = load_f32(c.q + r * q_stride + int64_t(h) * d + i);
     ks[r * qs_stride + i] = load_f32(c.k + r * kv_stride + int64_t(kvh) * d + i);
   }
-  for (int e = tid; e < n * kSlab; e += kChunkThreads) {
-    const int r = e / kSlab, col = col0 + e % kSlab;
-    vs[e] = col < d ? load_f32(c.v + r * kv_stride + int64_t(kvh) * d + col) : 0.0f;
-  }
   __syncthreads();
-  // Decayed causal scores λ^{t-s} (q_t·k_s), s ≤ t.
+  // Decayed causal scores λ^{t-s} (q_t·k_s), s ≤ t: once per chunk, for every slab below.
   for (int e = tid; e < n * n; e += kChunkThreads) {
     const int t = e / n, s = e % n;
     float dot = 0;
@@ -160,21 +157,28 @@ __global__ void __launch_bounds__(kChunkThreads)
     }
     scores[t * kChunk + s] = dot;
   }
-  __syncthreads();
-  for (int e = tid; e < n * kSlab; e += kChunkThreads) {
-    const int t = e / kSlab, col = e % kSlab;
-    if (col0 + col >= d) continue;
-    float intra = 0;
-    for (int s = 0; s <= t; ++s) intra += scores[t * kChunk + s] * vs[s * kSlab + col];
-    scratch.intra[(int64_t(chunk) * kChunk + t) * q_stride + int64_t(h) * d + col0 + col] = intra;
-  }
   float* u = scratch.u + (int64_t(h) * kMaxChunks + chunk) * d * d;
-  for (int e = tid; e < d * kSlab; e += kChunkThreads) {
-    const int i = e / kSlab, col = e % kSlab;
-    if (col0 + col >= d) continue;
-    float acc = 0;
-    for (int s = 0; s < n; ++s) acc += powers[n - 1 - s] * ks[s * qs_stride + i] * vs[s * kSlab + col];
-    u[int64_t(i) * d + col0 + col] = acc;
+  for (int col0 = 0; col0 < d; col0 += kSlab) {
+    for (int e = tid; e < n * kSlab; e += kChunkThreads) {
+      const int r = e / kSlab, col = col0 + e % kSlab;
+      vs[e] = col < d ? load_f32(c.v + r * kv_stride + int64_t(kvh) * d + col) : 0.0f;
+    }
+    __syncthreads();  // the scores (first slab) and this slab of v are in place
+    for (int e = tid; e < n * kSlab; e += kChunkThreads) {
+      const int t = e / kSlab, col = e % kSlab;
+      if (col0 + col >= d) continue;
+      float intra = 0;
+      for (int s = 0; s <= t; ++s) intra += scores[t * kChunk + s] * vs[s * kSlab + col];
+      scratch.intra[(int64_t(chunk) * kChunk + t) * q_stride + int64_t(h) * d + col0 + col] = intra;
+    }
+    for (int e = tid; e < d * kSlab; e += kChunkThreads) {
+      const int i = e / kSlab, col = e % kSlab;
+      if (col0 + col >= d) continue;
+      float acc = 0;
+      for (int s = 0; s < n; ++s) acc += powers[n - 1 - s] * ks[s * qs_stride + i] * vs[s * kSlab + col];
+      u[int64_t(i) * d + col0 + col] = acc;
+    }
+    __syncthreads();  // before the next slab of v overwrites this one
   }
 }
 
@@ -276,12 +280,15 @@ void launch_lightning_chunks(const LightningArgs& shared, const LightningChunk* 
   }();
   (void)raised;
   const int64_t dd = int64_t(shared.head_dim) * shared.head_dim;
-  const dim3 grid(unsigned(shared.heads), unsigned(chunk_count), slabs(shared.head_dim));
-  lightning_local_kernel<<<grid, kChunkThreads, local_bytes>>>(shared, chunks, scratch);
+  // The local kernel walks the slabs itself (the chunk's scores serve them all); the output kernel
+  // takes one slab a block.
+  lightning_local_kernel<<<dim3(unsigned(shared.heads), unsigned(chunk_count)), kChunkThreads, local_bytes>>>(
+      shared, chunks, scratch);
   check_launch("lightning (chunked)");
   lightning_scan_kernel<<<dim3(unsigned(shared.heads), unsigned((dd + 255) / 256), unsigned(run_count)), 256>>>(
       shared, chunks, runs, scratch);
   check_launch("lightning (chunked)");
+  const dim3 grid(unsigned(shared.heads), unsigned(chunk_count), slabs(shared.head_dim));
   lightning_output_kernel<<<grid, kChunkThreads, output_bytes>>>(shared, chunks, scratch);
   check_launch("lightning (chunked)");
 }

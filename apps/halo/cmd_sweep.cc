@@ -54,7 +54,7 @@ void add_sweep_command(CLI::App& app) {
                   "cpu, cuda, cuda:N, or one worker per GPU: cuda:0,1,2,3 / cuda:all")
       ->capture_default_str();
   cmd->add_option("--prefix-memory", args->prefix_memory_gib,
-                  "GiB that layer-prefix reuse may keep per generation batch (docs/sweep.md)")
+                  "GiB that layer-prefix reuse may keep per generation batch or scoring pass (docs/sweep.md)")
       ->capture_default_str();
   cmd->add_flag("--dry-run", args->dry_run, "list the variants and the work without running");
   cmd->add_flag("--overwrite", args->overwrite,

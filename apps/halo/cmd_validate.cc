@@ -45,7 +45,7 @@ void add_validate_command(CLI::App& app) {
   cmd->add_option("--device", args->device, "cpu, cuda, cuda:N, or one worker per GPU: cuda:0,1,2,3 / cuda:all")
       ->capture_default_str();
   cmd->add_option("--prefix-memory", args->prefix_memory_gib,
-                  "GiB that layer-prefix reuse may keep per generation batch (docs/sweep.md)")
+                  "GiB that layer-prefix reuse may keep per generation batch or scoring pass (docs/sweep.md)")
       ->capture_default_str();
   cmd->add_option("--ruler-lengths", args->ruler_lengths,
                   "ruler_qa_squad's sequence lengths, in order (lm-eval's --metadata max_seq_lengths)")

@@ -18,12 +18,9 @@ using backend::Tensor;
 
 namespace {
 
-// Tokens of contexts and continuations per packed forward pass when scoring. A 64-document
-// hellaswag batch (≈ 12k tokens) fits one pass: on a GPU, 4,096 cut it into three passes of
-// smaller, less efficient products (the sweep's commonsense phase ran 10% longer). What a pass keeps
-// grows with it: the residual at each variant's start (a whole sweep: every layer), 16,384 × 2,048
-// bf16 values — 64 MiB — a layer for the 1.7B shape.
-constexpr int64_t kScoreBatchTokens = 16384;
+// kScorePassTokens: a 64-document hellaswag batch (≈ 12k tokens) fits one pass; on a GPU, 4,096
+// cut it into three passes of smaller, less efficient products (the sweep's commonsense phase ran
+// 10% longer). set_scoring_memory() bounds what a pass keeps where memory is short.
 
 int64_t request_tokens(const ScoreRequest& r) {
   int64_t n = int64_t(r.context.size());
@@ -36,6 +33,18 @@ int64_t request_tokens(const ScoreRequest& r) {
 int64_t kept_bytes_per_prompt_token(const io::ModelConfig& config, int64_t activation_bytes) {
   const int64_t kv = int64_t(config.num_kv_heads) * config.head_dim;
   return activation_bytes * (int64_t(config.num_layers) * 2 * kv + 2 * int64_t(config.hidden_size));
+}
+
+int64_t scoring_bytes(const io::ModelConfig& config, int64_t activation_bytes, const ScoreRequest& request,
+                      int64_t residual_copies) {
+  const int64_t kv = int64_t(config.num_layers) * 2 * config.num_kv_heads * config.head_dim;
+  const int64_t context = int64_t(request.context.size());
+  int64_t rows = context, cached = context;
+  for (const auto& c : request.continuations) {
+    rows += int64_t(c.size());
+    cached += context + int64_t(c.size());
+  }
+  return activation_bytes * (cached * kv + rows * residual_copies * int64_t(config.hidden_size));
 }
 
 VariantSetRunner::VariantSetRunner(backend::Backend& backend, const model::Model& model,
@@ -56,14 +65,26 @@ std::vector<std::vector<std::vector<ContinuationScore>>> VariantSetRunner::score
     std::span<const size_t> which, std::span<const ScoreRequest> requests) {
   std::vector<std::vector<std::vector<ContinuationScore>>> results(
       which.size(), std::vector<std::vector<ContinuationScore>>(requests.size()));
+  // What a pass keeps per request, when memory is capped: the residual at each distinct start (and
+  // the base pass's end) is kept for every token.
+  std::vector<int> distinct;
+  for (size_t v : which) distinct.push_back(starts_.at(v));
+  std::sort(distinct.begin(), distinct.end());
+  const int64_t residual_copies = int64_t(std::unique(distinct.begin(), distinct.end()) - distinct.begin()) + 1;
+  const int64_t activation_bytes = backend_.activation_dtype() == backend::DType::bf16 ? 2 : 4;
+  auto bytes = [&](const ScoreRequest& r) {
+    return scoring_memory_ > 0 ? scoring_bytes(model_.config(), activation_bytes, r, residual_copies) : 0;
+  };
   size_t begin = 0;
   while (begin < requests.size()) {
     size_t end = begin;
-    int64_t tokens = 0;
+    int64_t tokens = 0, kept = 0;
     do {
       tokens += request_tokens(requests[end]);
+      kept += bytes(requests[end]);
       ++end;
-    } while (end < requests.size() && tokens + request_tokens(requests[end]) <= kScoreBatchTokens);
+    } while (end < requests.size() && tokens + request_tokens(requests[end]) <= kScorePassTokens &&
+             (scoring_memory_ <= 0 || kept + bytes(requests[end]) <= scoring_memory_));
     score_batch(which, requests.subspan(begin, end - begin), results, begin);
     begin = end;
   }

@@ -31,6 +31,16 @@ namespace halo::runtime {
 // variant runs its own layers on).
 int64_t kept_bytes_per_prompt_token(const io::ModelConfig& config, int64_t activation_bytes);
 
+// Tokens of contexts and continuations in one scoring pass at most.
+inline constexpr int64_t kScorePassTokens = 16384;
+
+// Bytes a scoring pass keeps for `request` when `residual_copies` residual rows are kept per token
+// (one per distinct start of the variants asked for, and the base pass's end): the context's KV
+// cache of every layer, one copy of it per continuation (a fork runs on context + continuation),
+// and the residual rows of the context and continuation tokens.
+int64_t scoring_bytes(const io::ModelConfig& config, int64_t activation_bytes, const ScoreRequest& request,
+                      int64_t residual_copies);
+
 class VariantSetRunner final : public VariantSet {
  public:
   VariantSetRunner(backend::Backend& backend, const model::Model& model, std::vector<model::Variant> variants);
@@ -42,6 +52,12 @@ class VariantSetRunner final : public VariantSet {
                                                                  std::span<const ScoreRequest> requests) override;
   std::vector<std::vector<std::vector<int32_t>>> generate(std::span<const size_t> which,
                                                           std::span<const GenerateRequest> requests) override;
+
+  // Caps what one scoring pass keeps at about `bytes` (the sweep's --prefix-memory): each context's
+  // KV cache, each continuation's copy of it, and the residual at every variant's start, counted
+  // per request as scoring_bytes() does. A pass always takes at least one request, and never more
+  // than kScorePassTokens tokens whatever the cap. Unset: no cap but the token count.
+  void set_scoring_memory(int64_t bytes) { scoring_memory_ = bytes; }
 
   const model::Variant& variant(size_t v) const { return variants_.at(v); }
   // The first converted layer of variant v; the number of layers for the original model.
@@ -59,6 +75,7 @@ class VariantSetRunner final : public VariantSet {
   const model::Model& model_;
   std::vector<model::Variant> variants_;
   std::vector<int> starts_;
+  int64_t scoring_memory_ = 0;  // 0: no cap
 };
 
 }  // namespace halo::runtime

@@ -130,6 +130,7 @@ SweepOutcome run_planned_sweep(const SweepRequest& request, const std::vector<Sw
     w.backend = backend::make_backend(device);
     w.model = std::make_unique<model::Model>(model::Model::load(*w.backend, request.model_dir, load));
     w.runner = std::make_unique<runtime::VariantSetRunner>(*w.backend, *w.model, plan_variants_only);
+    w.runner->set_scoring_memory(request.prefix_memory);  // the same budget as a generation batch's
   }
   const int64_t activation_bytes = workers[0].backend->activation_dtype() == backend::DType::bf16 ? 2 : 4;
   eval::bound_generation_batches(run, runtime::kept_bytes_per_prompt_token(config, activation_bytes),

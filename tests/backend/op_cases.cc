@@ -302,9 +302,10 @@ std::vector<OpCase> op_cases() {
   }
   // Packed batches of sequences, each continuing its own state: decoding steps (every sequence a
   // few rows: one launch on CUDA) of 70 sequences, of an empty one among two, and of a few rows
-  // each; a mix with a longer segment; a scoring pack of 60 sequences of 5..70 rows (CUDA: their
-  // chunks share launch groups of 64 chunks, so groups hold many sequences and some sequence
-  // spans two); one 4,200-row prompt (66 chunks: two groups) beside decoding rows.
+  // each; a mix with a longer segment; a scoring pack of 60 sequences of 5..70 rows and one of 250
+  // (CUDA: their chunks share launch rounds of 64 chunks, so a round holds many sequences, and the
+  // 250-row one starts in the first round and continues in the second); one 4,200-row prompt
+  // (66 chunks: two rounds) beside decoding rows.
   struct LightBatch {
     std::vector<int64_t> counts;
     int heads, kv, d;
@@ -312,6 +313,7 @@ std::vector<OpCase> op_cases() {
   };
   std::vector<int64_t> scoring_pack;
   for (int i = 0; i < 60; ++i) scoring_pack.push_back(5 + (i * 13) % 66);
+  scoring_pack[57] = 250;  // chunks 63..66: starts in the first round and continues in the second
   for (const LightBatch& lb : std::vector<LightBatch>{{std::vector<int64_t>(70, 1), 16, 8, 128, "70_decoding_sequences"},
                                                       {{1, 0, 1}, 4, 2, 16, ""},
                                                       {{1, 2, 1}, 6, 3, 40, ""},

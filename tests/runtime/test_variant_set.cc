@@ -91,6 +91,61 @@ TEST_F(VariantSet, ScoresEqualEachVariantAlone) {
   }
 }
 
+// Counts the LM-head calls: one per scoring pass and variant.
+class HeadCounter final : public backend::OpObserver {
+ public:
+  void op_begin(const char* op, int64_t) override { heads += std::string_view(op) == "score_head"; }
+  void op_end(const char*) override {}
+  int heads = 0;
+};
+
+TEST_F(VariantSet, AScoringMemoryCapCutsMorePassesWithTheSameScores) {
+  std::vector<ScoreRequest> requests;
+  for (uint32_t i = 0; i < 6; ++i) {
+    requests.push_back({random_tokens(2 + 11 * i, 40 + i), {random_tokens(1 + i, 50 + i), random_tokens(3, 60 + i)}});
+  }
+  const std::vector<size_t> which{0, 2, 5};  // starts 4 (the original), 1 and 1: two distinct + the end
+  int64_t largest = 0;
+  for (const auto& r : requests) largest = std::max(largest, scoring_bytes(model_->config(), 4, r, 3));
+  // A request's own count: the context's cache, one copy a continuation, and three residual rows a token.
+  const auto& c = model_->config();
+  const int64_t kv = int64_t(c.num_layers) * 2 * c.num_kv_heads * c.head_dim;
+  EXPECT_EQ(scoring_bytes(c, 4, requests[1], 3), 4 * ((13 + 15 + 16) * kv + (13 + 2 + 3) * 3 * int64_t(c.hidden_size)));
+
+  HeadCounter counter;
+  backend_.set_observer(&counter);
+  VariantSetRunner uncapped(backend_, *model_, variants());
+  auto expected = uncapped.score(which, requests);
+  EXPECT_EQ(counter.heads, 3);  // one pass, three variants
+  counter.heads = 0;
+  VariantSetRunner capped(backend_, *model_, variants());
+  capped.set_scoring_memory(largest);  // the largest request alone; smaller ones two or three a pass
+  auto got = capped.score(which, requests);
+  EXPECT_GT(counter.heads, 3);
+  EXPECT_LT(counter.heads, 3 * 6);
+  counter.heads = 0;
+  capped.set_scoring_memory(1);  // below one request: still one request a pass
+  auto one = capped.score(which, requests);
+  EXPECT_EQ(counter.heads, 3 * 6);
+  backend_.set_observer(nullptr);
+  // Other passes give the products other row counts, so fp32 sums may round differently in the
+  // last bits; the scores are the same to that.
+  auto expect_close = [](const ContinuationScore& a, const ContinuationScore& b) {
+    ASSERT_EQ(a.token_logprobs.size(), b.token_logprobs.size());
+    for (size_t t = 0; t < a.token_logprobs.size(); ++t) EXPECT_NEAR(a.token_logprobs[t], b.token_logprobs[t], 1e-5);
+    EXPECT_EQ(a.is_greedy, b.is_greedy);
+  };
+  for (size_t k = 0; k < which.size(); ++k) {
+    for (size_t r = 0; r < requests.size(); ++r) {
+      ASSERT_EQ(got[k][r].size(), expected[k][r].size());
+      for (size_t i = 0; i < expected[k][r].size(); ++i) {
+        expect_close(got[k][r][i], expected[k][r][i]);
+        expect_close(one[k][r][i], expected[k][r][i]);
+      }
+    }
+  }
+}
+
 TEST_F(VariantSet, GenerationsEqualEachVariantAlone) {
   std::vector<GenerateRequest> prompts(4);
   for (uint32_t i = 0; i < 4; ++i) {

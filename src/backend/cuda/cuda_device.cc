@@ -89,8 +89,9 @@ CudaBackend::CudaBackend(int device) : device_(device) {
 }
 
 CudaBackend::~CudaBackend() {
-  for (Buffer* b : {&scratch_, &staged_[0], &staged_[1], &staged_[2], &staged_[3], &staged_[4]}) {
-    if (b->data) free_async(b->data);
+  if (scratch_.data) free_async(scratch_.data);
+  for (Buffer& b : staged_) {
+    if (b.data) free_async(b.data);
   }
 }
 
